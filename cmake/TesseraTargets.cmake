@@ -1,0 +1,26 @@
+# Helpers that give every Tessera target the same warnings, include paths and sanitizers.
+
+set(TESSERA_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+if(TESSERA_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# tessera_module(NAME SOURCES_DIR DEPS...): a static library from src/<dir>/**/*.cpp.
+function(tessera_module name dir)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*.cpp)
+  add_library(${name} STATIC ${sources})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
+  target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
+  target_link_libraries(${name} PUBLIC ${ARGN})
+endfunction()
+
+# tessera_test(NAME LABEL SOURCES...): a GoogleTest executable registered with CTest.
+function(tessera_test name label)
+  add_executable(${name} ${ARGN})
+  target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
+  target_link_libraries(${name} PRIVATE tessera GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} PROPERTIES LABELS ${label} DISCOVERY_TIMEOUT 60)
+endfunction()

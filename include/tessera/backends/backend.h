@@ -1,0 +1,64 @@
+// The backend contract: what it takes to run graphs on a kind of hardware.
+//
+// A backend says honestly which nodes it supports and compiles a graph (with static shapes,
+// every node supported) into an Executable. Executables own their memory (one arena from
+// the memory planner) and allocate nothing per run. Adding an op never changes this file.
+//
+//   Backend& cpu = backend_registry().get("cpu");
+//   std::unique_ptr<Executable> exe = cpu.compile(specialize(graph, 32), {});
+//   const std::vector<Tensor>& out = exe->run({x_batch, y_batch});
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/core/tensor.h"
+#include "tessera/ir/graph.h"
+
+namespace tessera {
+
+struct CompileOptions {
+  bool fuse_elementwise = true;  // run the fusion pass before planning
+  bool fold_constants = true;
+};
+
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  // One tensor per graph input (Graph::inputs() order) with the compiled shapes and dtypes.
+  // Returns the outputs, which stay valid until the next run; parameter updates are
+  // written into the parameters' tensors when the step ends.
+  virtual const std::vector<Tensor>& run(std::span<const Tensor> inputs) = 0;
+  // Bytes held for intermediate values (the arena).
+  virtual int64_t arena_bytes() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  // Whether this backend can run node `id` of `g` (its op and dtypes).
+  virtual bool supports(const Graph& g, ValueId id) const = 0;
+  // `g` has static shapes and only supported nodes; throws Error otherwise.
+  virtual std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& options) = 0;
+};
+
+// Backends are registered explicitly, in register_builtin_backends(); no static constructors.
+class BackendRegistry {
+ public:
+  void add(std::unique_ptr<Backend> backend);
+  Backend& get(std::string_view name) const;  // throws kNotFound listing the known names
+  Backend* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::vector<std::unique_ptr<Backend>> backends_;
+};
+
+// The process-wide registry, with the built-in backends ("ref", "cpu") registered.
+BackendRegistry& backend_registry();
+
+}  // namespace tessera

@@ -1,0 +1,53 @@
+// The scheduler: gives each node to the first backend in the preference list that supports
+// it, falling back to "cpu", and compiles the graph into one Program. Consecutive nodes on
+// the same backend form one segment compiled by that backend; values crossing segments
+// are handed over at run time.
+//
+//   Program p = compile_program(graph, {.batch = 32, .backends = {"cpu"}});
+//   const std::vector<Tensor>& out = p.run({x, y});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/backends/backend.h"
+
+namespace tessera {
+
+struct ProgramOptions {
+  int64_t batch = 1;  // the value of the symbolic batch dimension
+  std::vector<std::string> backends = {"cpu"};  // in order of preference; "cpu" is implied last
+  CompileOptions compile;
+};
+
+class Program {
+ public:
+  Program() = default;
+  Program(Program&&) noexcept = default;
+  Program& operator=(Program&&) noexcept = default;
+  ~Program();
+
+  const std::vector<Tensor>& run(std::span<const Tensor> inputs);
+  const Graph& graph() const { return graph_; }  // the specialized graph
+  // Which backend runs each node of graph(), for reports.
+  const std::vector<std::string>& assignment() const { return assignment_; }
+  int num_segments() const { return static_cast<int>(segments_.size()); }
+  int64_t arena_bytes() const;
+
+ private:
+  friend Program compile_program(const Graph& g, const ProgramOptions& options);
+  struct Segment;
+  Graph graph_;
+  std::vector<std::string> assignment_;
+  std::vector<std::unique_ptr<Segment>> segments_;
+  std::vector<Tensor> outputs_;
+  std::vector<Tensor> values_;  // values crossing segments
+  std::vector<ValueId> graph_inputs_;
+};
+
+Program compile_program(const Graph& g, const ProgramOptions& options);
+
+}  // namespace tessera

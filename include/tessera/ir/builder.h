@@ -1,0 +1,109 @@
+// GraphBuilder: the one way to add nodes. Every call infers the node's type through the op
+// table and throws an Error naming the node, the op and the input types when they do not
+// fit, so a malformed graph cannot be built.
+//
+//   GraphBuilder b;
+//   ValueId x = b.input("x", kF32, {kDynamic, 32});
+//   ValueId w = b.parameter("dense/kernel", Tensor::zeros(kF32, {32, 10}));
+//   ValueId y = b.relu(b.add(b.matmul(x, w), b.parameter("dense/bias", ...)));
+//   b.output(y);
+//   Graph g = b.finish();
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/ir/graph.h"
+
+namespace tessera {
+
+class GraphBuilder {
+ public:
+  GraphBuilder() = default;
+  explicit GraphBuilder(Graph graph) : g_(std::move(graph)) {}
+
+  // Generic: appends a node of any op, inferring its type. Name defaults to "<op>_<id>".
+  ValueId emit(OpKind op, std::span<const ValueId> inputs, Attrs attrs = {},
+               std::string name = {});
+  ValueId emit(OpKind op, std::initializer_list<ValueId> inputs, Attrs attrs = {},
+               std::string name = {});
+
+  // Leaves
+  ValueId input(std::string name, DType dtype, const Shape& shape);
+  ValueId parameter(std::string name, Tensor value, bool trainable = true);
+  ValueId constant(Tensor value, std::string name = {});
+  ValueId scalar(double value, DType dtype = kF32);  // rank-0 constant
+
+  // Elementwise
+  ValueId neg(ValueId x);
+  ValueId abs(ValueId x);
+  ValueId exp(ValueId x);
+  ValueId log(ValueId x);
+  ValueId sqrt(ValueId x);
+  ValueId rsqrt(ValueId x);
+  ValueId tanh(ValueId x);
+  ValueId sigmoid(ValueId x);
+  ValueId relu(ValueId x);
+  ValueId gelu(ValueId x);
+  ValueId erf(ValueId x);
+  ValueId add(ValueId a, ValueId b);
+  ValueId sub(ValueId a, ValueId b);
+  ValueId mul(ValueId a, ValueId b);
+  ValueId div(ValueId a, ValueId b);
+  ValueId pow(ValueId a, ValueId b);
+  ValueId maximum(ValueId a, ValueId b);
+  ValueId minimum(ValueId a, ValueId b);
+  ValueId compare(OpKind op, ValueId a, ValueId b);  // kEqual … kGreaterEqual
+  ValueId where(ValueId cond, ValueId a, ValueId b);
+  ValueId cast(ValueId x, DType dtype);
+
+  // Linear algebra: [..., M, K] x [..., K, N] with broadcast batch dims.
+  ValueId matmul(ValueId a, ValueId b, bool transpose_a = false, bool transpose_b = false);
+
+  // Reductions: negative axes count from the end; an empty list reduces every axis.
+  ValueId reduce_sum(ValueId x, std::vector<int64_t> axes, bool keepdims = false);
+  ValueId reduce_mean(ValueId x, std::vector<int64_t> axes, bool keepdims = false);
+  ValueId reduce_max(ValueId x, std::vector<int64_t> axes, bool keepdims = false);
+
+  // Data movement. Shapes may contain kDynamic (the batch size).
+  ValueId reshape(ValueId x, const Shape& shape);
+  ValueId permute(ValueId x, std::vector<int64_t> perm);
+  ValueId broadcast(ValueId x, const Shape& shape);
+  ValueId slice(ValueId x, std::vector<int64_t> starts, std::vector<int64_t> ends,
+                std::vector<int64_t> steps = {});
+  ValueId concat(std::span<const ValueId> xs, int64_t axis);
+  ValueId pad(ValueId x, std::vector<int64_t> before, std::vector<int64_t> after,
+              double value = 0.0);
+
+  // Indexing
+  ValueId gather(ValueId data, ValueId indices, int64_t axis = 0);
+  ValueId scatter_add(ValueId updates, ValueId indices, int64_t axis, int64_t dim_size);
+  ValueId one_hot(ValueId indices, int64_t depth, DType dtype = kF32);
+
+  // Composites
+  ValueId softmax(ValueId x, int64_t axis = -1);
+  ValueId log_softmax(ValueId x, int64_t axis = -1);
+  // Per-sample loss -log softmax(logits)[label]: logits [..., C], labels int [...].
+  ValueId cross_entropy(ValueId logits, ValueId labels);
+
+  // Helpers for gradient rules: sums `x` down to `shape` (undoing broadcasting).
+  ValueId sum_to_shape(ValueId x, const Shape& shape);
+
+  void output(ValueId v) { g_.outputs().push_back(v); }
+  void update(ValueId parameter, ValueId value);
+
+  const TensorType& type(ValueId v) const { return g_.type(v); }
+  const Shape& shape(ValueId v) const { return g_.type(v).shape; }
+  DType dtype(ValueId v) const { return g_.type(v).dtype; }
+  const Graph& graph() const { return g_; }
+  Graph& graph() { return g_; }
+  Graph finish() { return std::move(g_); }
+
+ private:
+  ValueId unary(OpKind op, ValueId x);
+  ValueId binary(OpKind op, ValueId a, ValueId b);
+  Graph g_;
+};
+
+}  // namespace tessera

@@ -1,0 +1,36 @@
+// The liveness-based memory planner: one arena per executable, reused across steps, so a
+// training step allocates nothing.
+//
+// Every non-leaf value gets a byte offset in the arena. Values whose lifetimes do not
+// overlap share space; a reshape of an arena value is an alias (same offset, no copy);
+// an elementwise node may write over an input that dies at that node. Outputs and update
+// values live to the end of the step.
+//
+//   MemoryPlan plan = plan_memory(graph);
+//   auto arena = std::make_shared<Buffer>(plan.arena_bytes);
+//   // value v lives at arena + plan.offsets[v]  (when plan.offsets[v] >= 0)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tessera/ir/graph.h"
+
+namespace tessera {
+
+struct MemoryPlan {
+  std::vector<int64_t> offsets;  // per value; -1 for leaves (inputs, parameters, constants)
+  std::vector<ValueId> alias_of;  // per value; the value whose storage it shares, or kNoValue
+  int64_t arena_bytes = 0;
+  int64_t naive_bytes = 0;  // the sum of all planned values' sizes, for comparison
+};
+
+struct MemoryPlanOptions {
+  int64_t alignment = 64;
+  bool in_place = true;  // let elementwise nodes overwrite an input that dies there
+};
+
+// The graph must have static shapes (see specialize()).
+MemoryPlan plan_memory(const Graph& g, const MemoryPlanOptions& options = {});
+
+}  // namespace tessera

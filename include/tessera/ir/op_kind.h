@@ -1,0 +1,40 @@
+// The closed set of operations the graph IR knows. Adding one means adding a row to the op
+// table (op_table.cpp), whose switch has no default: a forgotten row is a build error.
+//
+// Semantics and attribute names of each op are documented in docs/ops.md.
+#pragma once
+
+#include <cstdint>
+
+namespace tessera {
+
+enum class OpKind : uint8_t {
+  // Leaves
+  kInput,      // a value fed at run time
+  kParameter,  // a variable (weights, optimizer state); Node::value holds it
+  kConstant,   // Node::value holds it
+  // Unary elementwise
+  kNeg, kAbs, kExp, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kRelu, kGelu, kErf,
+  // Binary elementwise (numpy broadcasting)
+  kAdd, kSub, kMul, kDiv, kPow, kMaximum, kMinimum,
+  // Comparisons (numpy broadcasting, bool result)
+  kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,
+  // where(cond, a, b) and cast
+  kWhere, kCast,
+  // Linear algebra
+  kMatMul,
+  // Reductions
+  kReduceSum, kReduceMean, kReduceMax,
+  // Data movement
+  kReshape, kPermute, kBroadcast, kSlice, kConcat, kPad,
+  // Indexing
+  kGather, kScatterAdd, kOneHot,
+  // Composites (carry a decomposition into the primitives above)
+  kSoftmax, kLogSoftmax, kCrossEntropy,
+  // A chain of elementwise ops made one by the fusion pass (Node::fused holds it)
+  kFusedElementwise,
+};
+
+inline constexpr int kOpKindCount = static_cast<int>(OpKind::kFusedElementwise) + 1;
+
+}  // namespace tessera

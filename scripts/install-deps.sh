@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every dependency of Tessera from Debian packages. The one place that lists them.
+# Idempotent and quiet when everything is present; uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ make pkg-config   # build
+  libopenblas-dev                         # sgemm for the cpu backend
+  libfmt-dev                              # error messages and formatting
+  libgtest-dev libgmock-dev               # tests
+  libbenchmark-dev                        # bench/
+  zlib1g-dev                              # gzip datasets
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

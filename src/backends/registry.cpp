@@ -1,0 +1,54 @@
+#include "tessera/backends/backend.h"
+#include "tessera/backends/cpu/cpu_backend.h"
+#include "tessera/backends/ref/ref_backend.h"
+#include "tessera/core/error.h"
+
+namespace tessera {
+
+void BackendRegistry::add(std::unique_ptr<Backend> backend) {
+  TS_CHECK(find(backend->name()) == nullptr, ErrorKind::kInvalidArgument,
+           "backend '{}' is registered twice", backend->name());
+  backends_.push_back(std::move(backend));
+}
+
+Backend* BackendRegistry::find(std::string_view name) const {
+  for (const auto& b : backends_)
+    if (b->name() == name) return b.get();
+  return nullptr;
+}
+
+Backend& BackendRegistry::get(std::string_view name) const {
+  Backend* b = find(name);
+  if (b == nullptr) {
+    std::string known;
+    for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
+    throw_error(ErrorKind::kNotFound,
+                fmt::format("unknown backend '{}' (known: {})", name, known));
+  }
+  return *b;
+}
+
+std::vector<std::string> BackendRegistry::names() const {
+  std::vector<std::string> r;
+  for (const auto& b : backends_) r.emplace_back(b->name());
+  return r;
+}
+
+namespace {
+// The one place where backends are registered.
+void register_builtin_backends(BackendRegistry& r) {
+  r.add(make_ref_backend());
+  r.add(make_cpu_backend());
+}
+}  // namespace
+
+BackendRegistry& backend_registry() {
+  static BackendRegistry* registry = [] {
+    auto* r = new BackendRegistry();
+    register_builtin_backends(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace tessera

@@ -1,0 +1,150 @@
+#include "tessera/backends/scheduler.h"
+
+#include <algorithm>
+
+#include "tessera/core/error.h"
+#include "tessera/ir/op_table.h"
+#include "tessera/ir/passes.h"
+
+namespace tessera {
+
+// A run of consecutive nodes on one backend, compiled as a graph of its own whose inputs
+// are the values it takes from the program and whose outputs are the values it gives back.
+struct Program::Segment {
+  std::unique_ptr<Executable> exe;
+  std::vector<ValueId> takes;  // program value ids, in the segment graph's input order
+  std::vector<ValueId> gives;  // program value ids, in the segment graph's output order
+  std::vector<Tensor> feed;
+};
+
+Program::~Program() = default;
+
+int64_t Program::arena_bytes() const {
+  int64_t total = 0;
+  for (const auto& s : segments_) total += s->exe->arena_bytes();
+  return total;
+}
+
+namespace {
+
+bool is_leaf(const Node& n) { return op_info(n.op).op_class == OpClass::kLeaf; }
+
+std::string assign_backend(const Graph& g, ValueId id, const std::vector<Backend*>& prefs) {
+  for (Backend* b : prefs)
+    if (b->supports(g, id)) return std::string(b->name());
+  std::string types;
+  for (ValueId in : g.node(id).inputs) types += (types.empty() ? "" : ", ") + g.type(in).str();
+  throw_error(ErrorKind::kUnsupported,
+              fmt::format("no backend supports {} with inputs ({})", g.describe(id), types));
+}
+
+}  // namespace
+
+Program compile_program(const Graph& input_graph, const ProgramOptions& options) {
+  Program p;
+  p.graph_ = specialize(input_graph, options.batch);
+  const Graph& g = p.graph_;
+  g.validate();
+
+  std::vector<Backend*> prefs;
+  for (const std::string& name : options.backends) prefs.push_back(&backend_registry().get(name));
+  if (std::none_of(prefs.begin(), prefs.end(), [](Backend* b) { return b->name() == "cpu"; }))
+    prefs.push_back(&backend_registry().get("cpu"));
+
+  p.assignment_.assign(g.size(), "");
+  for (ValueId id = 0; id < g.size(); ++id)
+    if (!is_leaf(g.node(id))) p.assignment_[id] = assign_backend(g, id, prefs);
+  p.graph_inputs_ = g.inputs();
+
+  // Segment boundaries: consecutive compute nodes with the same backend.
+  std::vector<std::pair<std::string, std::vector<ValueId>>> runs;
+  for (ValueId id = 0; id < g.size(); ++id) {
+    if (is_leaf(g.node(id))) continue;
+    if (runs.empty() || runs.back().first != p.assignment_[id]) runs.push_back({p.assignment_[id], {}});
+    runs.back().second.push_back(id);
+  }
+
+  if (runs.size() <= 1) {
+    // The common case: the whole graph on one backend, updates applied by the executable.
+    auto seg = std::make_unique<Program::Segment>();
+    std::string backend = runs.empty() ? "cpu" : runs[0].first;
+    seg->exe = backend_registry().get(backend).compile(g, options.compile);
+    seg->takes = p.graph_inputs_;
+    seg->gives = g.outputs();
+    p.segments_.push_back(std::move(seg));
+    p.values_.resize(g.size());
+    p.outputs_.resize(g.outputs().size());
+    return p;
+  }
+
+  // Several backends: which values must leave each segment.
+  std::vector<int> segment_of(g.size(), -1);
+  for (size_t s = 0; s < runs.size(); ++s)
+    for (ValueId id : runs[s].second) segment_of[id] = static_cast<int>(s);
+  std::vector<bool> needed_outside(g.size(), false);
+  for (ValueId id = 0; id < g.size(); ++id)
+    for (ValueId in : g.node(id).inputs)
+      if (segment_of[in] >= 0 && segment_of[in] != segment_of[id]) needed_outside[in] = true;
+  for (ValueId o : g.outputs()) needed_outside[o] = true;
+  for (const auto& u : g.updates()) needed_outside[u.value] = true;
+
+  for (const auto& [backend, ids] : runs) {
+    Graph sub;
+    std::vector<ValueId> map(g.size(), kNoValue);
+    auto seg = std::make_unique<Program::Segment>();
+    auto bring = [&](ValueId v) {
+      if (map[v] != kNoValue) return map[v];
+      const Node& n = g.node(v);
+      Node leaf;
+      leaf.name = n.name;
+      leaf.type = n.type;
+      if (n.op == OpKind::kParameter || n.op == OpKind::kConstant) {
+        leaf.op = n.op;
+        leaf.value = n.value;
+        leaf.trainable = n.trainable;
+      } else {
+        leaf.op = OpKind::kInput;
+        seg->takes.push_back(v);
+      }
+      return map[v] = sub.add_node(std::move(leaf));
+    };
+    for (ValueId id : ids) {
+      Node n = g.node(id);
+      for (ValueId& in : n.inputs) in = bring(in);
+      map[id] = sub.add_node(std::move(n));
+      if (needed_outside[id]) {
+        sub.outputs().push_back(map[id]);
+        seg->gives.push_back(id);
+      }
+    }
+    seg->exe = backend_registry().get(backend).compile(sub, options.compile);
+    p.segments_.push_back(std::move(seg));
+  }
+  p.values_.resize(g.size());
+  p.outputs_.resize(g.outputs().size());
+  return p;
+}
+
+const std::vector<Tensor>& Program::run(std::span<const Tensor> inputs) {
+  TS_CHECK(inputs.size() == graph_inputs_.size(), ErrorKind::kInvalidArgument,
+           "the program takes {} inputs, got {}", graph_inputs_.size(), inputs.size());
+  if (segments_.size() == 1) return segments_[0]->exe->run(inputs);
+
+  for (size_t i = 0; i < inputs.size(); ++i) values_[graph_inputs_[i]] = inputs[i];
+  for (ValueId id = 0; id < graph_.size(); ++id) {
+    const Node& n = graph_.node(id);
+    if (n.op == OpKind::kParameter || n.op == OpKind::kConstant) values_[id] = n.value;
+  }
+  for (auto& seg : segments_) {
+    seg->feed.resize(seg->takes.size());
+    for (size_t i = 0; i < seg->takes.size(); ++i) seg->feed[i] = values_[seg->takes[i]];
+    const std::vector<Tensor>& out = seg->exe->run(seg->feed);
+    for (size_t i = 0; i < seg->gives.size(); ++i) values_[seg->gives[i]] = out[i];
+  }
+  for (const Graph::Update& u : graph_.updates())
+    graph_.mutable_node(u.parameter).value.copy_from(values_[u.value]);
+  for (size_t i = 0; i < outputs_.size(); ++i) outputs_[i] = values_[graph_.outputs()[i]];
+  return outputs_;
+}
+
+}  // namespace tessera

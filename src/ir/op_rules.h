@@ -1,0 +1,13 @@
+// Internal: where the op table gets the rules that live in their own files.
+#pragma once
+
+#include "tessera/ir/op_table.h"
+
+namespace tessera::detail {
+
+GradFn gradient_rule(OpKind kind);        // gradients.cpp
+DecomposeFn decomposition_rule(OpKind kind);  // decompositions.cpp
+TensorType infer_fused(const Graph& g, const Node& node);  // fusion.cpp
+OpCost cost_fused(const Graph& g, const Node& node);       // fusion.cpp
+
+}  // namespace tessera::detail
