@@ -9,5 +9,7 @@ GradFn gradient_rule(OpKind kind);        // gradients.cpp
 DecomposeFn decomposition_rule(OpKind kind);  // decompositions.cpp
 TensorType infer_fused(const Graph& g, const Node& node);  // fusion.cpp
 OpCost cost_fused(const Graph& g, const Node& node);       // fusion.cpp
+// The decomposition of kFusedElementwise: re-emits the program's primitives (fusion.cpp).
+ValueId decompose_fused(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
 
 }  // namespace tessera::detail
