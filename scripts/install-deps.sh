@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev               # tests
   libbenchmark-dev                        # bench/
   zlib1g-dev                              # gzip datasets
+  libcli11-dev                            # the tessera command line
+  nlohmann-json3-dev                      # JSON results and reports
 )
 
 missing=()

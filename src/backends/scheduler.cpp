@@ -18,6 +18,8 @@ struct Program::Segment {
 };
 
 Program::~Program() = default;
+Program::Program(Program&&) noexcept = default;
+Program& Program::operator=(Program&&) noexcept = default;
 
 int64_t Program::arena_bytes() const {
   int64_t total = 0;

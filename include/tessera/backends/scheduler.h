@@ -26,8 +26,8 @@ struct ProgramOptions {
 class Program {
  public:
   Program() = default;
-  Program(Program&&) noexcept = default;
-  Program& operator=(Program&&) noexcept = default;
+  Program(Program&&) noexcept;
+  Program& operator=(Program&&) noexcept;
   ~Program();
 
   const std::vector<Tensor>& run(std::span<const Tensor> inputs);
