@@ -37,7 +37,7 @@ DemoData make_demo_data(uint64_t seed, int64_t train_size, int64_t test_size) {
   auto make = [&](int64_t n, Tensor* x, Tensor* y) {
     *x = Tensor::zeros(kF32, {n, kFeatures});
     *y = Tensor::zeros(kI32, {n});
-    rng.fill_normal(*x, 0.0, 0.8);
+    rng.fill_normal(*x, 0.0, 1.2);
     float* xs = x->data<float>();
     const float* cs = centres.data<float>();
     for (int64_t i = 0; i < n; ++i) {

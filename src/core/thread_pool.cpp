@@ -71,7 +71,11 @@ void ThreadPool::run(int64_t n, int64_t grain, Thunk thunk, void* ctx) {
   int64_t max_chunks = (n + grain - 1) / grain;
   int64_t num_chunks = std::min<int64_t>(max_chunks, num_threads_ * 4);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // A worker that woke late for the previous job may still be looking at its fields (it
+    // finds no chunks left); rewriting them under its feet would be a data race, and on a
+    // weakly ordered CPU it could run the old thunk on a new chunk.
+    done_.wait(lock, [&] { return busy_workers_.load() == 0; });
     thunk_ = thunk;
     ctx_ = ctx;
     n_ = n;

@@ -141,7 +141,9 @@ TensorType infer_matmul(const Graph& g, const Node& n) {
   bool ta = n.attrs.get_int_or("transpose_a", 0), tb = n.attrs.get_int_or("transpose_b", 0);
   int64_t m = a[a.rank() - (ta ? 1 : 2)], ka = a[a.rank() - (ta ? 2 : 1)];
   int64_t kb = b[b.rank() - (tb ? 1 : 2)], nn = b[b.rank() - (tb ? 2 : 1)];
-  TS_CHECK(ka == kb && ka != kDynamic, ErrorKind::kInvalidArgument,
+  // A symbolic K (both sides the batch dim) is fine: it is how weight gradients contract
+  // over the batch, e.g. dW = xᵀ·dy with x [N, K] and dy [N, M].
+  TS_CHECK(ka == kb, ErrorKind::kInvalidArgument,
            "{}: inner dimensions differ ({} vs {}; inputs {}, transpose_a={}, transpose_b={})",
            where_(n), ka, kb, input_types(g, n), ta, tb);
   Shape batch_a(std::span<const int64_t>(a.begin(), a.rank() - 2));
@@ -387,7 +389,8 @@ OpCost cost_matmul(const Graph& g, const Node& n) {
   OpCost c = io_cost(g, n, 0);
   const Shape& a = in_type(g, n, 0).shape;
   bool ta = n.attrs.get_int_or("transpose_a", 0);
-  double k = static_cast<double>(a[a.rank() - (ta ? 2 : 1)]);
+  int64_t ka = a[a.rank() - (ta ? 2 : 1)];
+  double k = static_cast<double>(ka == kDynamic ? 1 : ka);  // N = 1, as elems() counts
   c.flops = 2.0 * k * elems(n.type);
   return c;
 }
@@ -526,6 +529,9 @@ std::vector<DType> op_dtypes(OpKind kind) {
     case OpClass::kBinary:
       return kind == OpKind::kPow ? floats : numeric;
     case OpClass::kCompare:
+      if (kind == OpKind::kEqual || kind == OpKind::kNotEqual)
+        return {kF32, kF16, kBF16, kI8, kI32, kI64, kBool};
+      return numeric;
     case OpClass::kWhere:
       return numeric;
     case OpClass::kReduction:

@@ -49,7 +49,7 @@ inline constexpr int kOverflowCount = 4;
 // sign-extended (signed) or zero-extended (unsigned) two's-complement integer.
 struct FixedFormat {
   int width = 16;     // 1 … 64
-  int int_bits = 6;
+  int int_bits = 6;   // -1024 … 1024
   bool is_signed = true;
   Rounding rounding = Rounding::kTruncate;
   Overflow overflow = Overflow::kWrap;
@@ -109,7 +109,7 @@ const DTypeTraits& dtype_traits(DTypeId id);
 
 // --- Scalar converters --------------------------------------------------------------
 // f32 <-> any. Float to int: NaN gives 0, values are truncated toward zero and saturate
-// at the integer range. Float to bool: nonzero (NaN included) is true. To f16/bf16: round
+// at the integer range; integers narrowed to a smaller integer type saturate too. Float to bool: nonzero (NaN included) is true. To f16/bf16: round
 // to nearest even, Inf and NaN kept (NaN quieted), f16 subnormals exact, overflow to Inf.
 // To fixed: the format's rounding and overflow modes; NaN gives 0, +-Inf saturate.
 float load_f32(const void* p, DType t);

@@ -20,7 +20,9 @@ namespace tessera {
 
 struct MemoryPlan {
   std::vector<int64_t> offsets;  // per value; -1 for leaves (inputs, parameters, constants)
-  std::vector<ValueId> alias_of;  // per value; the value whose storage it shares, or kNoValue
+  // Per value: for a reshape view, the value whose storage it is (its kernel is skipped);
+  // kNoValue otherwise, in-place results included (they share an offset but still run).
+  std::vector<ValueId> alias_of;
   int64_t arena_bytes = 0;
   int64_t naive_bytes = 0;  // the sum of all planned values' sizes, for comparison
 };

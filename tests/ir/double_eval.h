@@ -1,0 +1,397 @@
+// Test-only: a tiny double-precision interpreter of the graph IR, independent of the
+// backends, so gradient rules and decompositions can be checked against finite differences
+// with tight tolerances. It follows docs/ops.md but ignores dtype rounding (f16/bf16 values
+// stay in double; casts to integer types truncate, to bool test != 0).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "tessera/ir/graph.h"
+#include "tessera/ir/op_table.h"
+
+namespace tessera::adtest {
+
+struct DTensor {
+  Shape shape;
+  std::vector<double> v;
+  int64_t numel() const { return static_cast<int64_t>(v.size()); }
+};
+
+inline DTensor dtensor(const Shape& s, double fill = 0.0) {
+  return {s, std::vector<double>(static_cast<size_t>(s.numel()), fill)};
+}
+
+inline DTensor from_tensor(const Tensor& t) {
+  DTensor r = dtensor(t.shape());
+  for (int64_t i = 0; i < r.numel(); ++i) r.v[i] = t.get(i);
+  return r;
+}
+
+inline DTensor random_dtensor(const Shape& s, std::mt19937& rng, double lo, double hi) {
+  DTensor r = dtensor(s);
+  std::uniform_real_distribution<double> u(lo, hi);
+  for (double& x : r.v) x = u(rng);
+  return r;
+}
+
+inline std::vector<int64_t> unravel(int64_t flat, const Shape& s) {
+  std::vector<int64_t> idx(s.rank());
+  for (int i = s.rank() - 1; i >= 0; --i) {
+    idx[i] = s[i] ? flat % s[i] : 0;
+    flat = s[i] ? flat / s[i] : 0;
+  }
+  return idx;
+}
+
+inline int64_t ravel(const std::vector<int64_t>& idx, const Shape& s) {
+  int64_t f = 0;
+  for (int i = 0; i < s.rank(); ++i) f = f * s[i] + idx[i];
+  return f;
+}
+
+// Index into `in` (broadcast to `out`) for the output multi-index.
+inline int64_t broadcast_index(const std::vector<int64_t>& out_idx, const Shape& out,
+                               const Shape& in) {
+  int lead = out.rank() - in.rank();
+  int64_t f = 0;
+  for (int i = 0; i < in.rank(); ++i) f = f * in[i] + (in[i] == 1 ? 0 : out_idx[lead + i]);
+  return f;
+}
+
+class DoubleEvaluator {
+ public:
+  DoubleEvaluator(const Graph& g, int64_t batch) : g_(g), batch_(batch) {}
+
+  // Evaluates every node; `feeds` gives values for inputs and may override parameters and
+  // constants.
+  std::vector<DTensor> run(const std::map<ValueId, DTensor>& feeds) const {
+    std::vector<DTensor> vals(g_.size());
+    for (ValueId i = 0; i < g_.size(); ++i) {
+      auto it = feeds.find(i);
+      if (it != feeds.end()) {
+        vals[i] = it->second;
+        continue;
+      }
+      vals[i] = eval(i, vals);
+      if (vals[i].shape != g_.type(i).shape.with_batch(batch_))
+        throw std::runtime_error("double_eval: shape mismatch at " + g_.describe(i));
+    }
+    return vals;
+  }
+
+ private:
+  Shape attr_shape(const Node& n, const char* name) const {
+    return Shape(std::span<const int64_t>(n.attrs.get_ints(name))).with_batch(batch_);
+  }
+
+  static double unary(OpKind op, double x) {
+    switch (op) {
+      case OpKind::kNeg:
+        return -x;
+      case OpKind::kAbs:
+        return std::fabs(x);
+      case OpKind::kExp:
+        return std::exp(x);
+      case OpKind::kLog:
+        return std::log(x);
+      case OpKind::kSqrt:
+        return std::sqrt(x);
+      case OpKind::kRsqrt:
+        return 1.0 / std::sqrt(x);
+      case OpKind::kTanh:
+        return std::tanh(x);
+      case OpKind::kSigmoid:
+        return 1.0 / (1.0 + std::exp(-x));
+      case OpKind::kRelu:
+        return x > 0 ? x : 0.0;
+      case OpKind::kGelu:
+        return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+      case OpKind::kErf:
+        return std::erf(x);
+      default:
+        throw std::runtime_error("double_eval: not unary");
+    }
+  }
+
+  static double binary(OpKind op, double a, double b) {
+    switch (op) {
+      case OpKind::kAdd:
+        return a + b;
+      case OpKind::kSub:
+        return a - b;
+      case OpKind::kMul:
+        return a * b;
+      case OpKind::kDiv:
+        return a / b;
+      case OpKind::kPow:
+        return std::pow(a, b);
+      case OpKind::kMaximum:
+        return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+      case OpKind::kMinimum:
+        return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+      case OpKind::kEqual:
+        return a == b;
+      case OpKind::kNotEqual:
+        return a != b;
+      case OpKind::kLess:
+        return a < b;
+      case OpKind::kLessEqual:
+        return a <= b;
+      case OpKind::kGreater:
+        return a > b;
+      case OpKind::kGreaterEqual:
+        return a >= b;
+      default:
+        throw std::runtime_error("double_eval: not binary");
+    }
+  }
+
+  static std::vector<int> axes_of(const Node& n, int rank) {
+    std::vector<int> axes;
+    const auto& a = n.attrs.get_ints("axes");
+    if (a.empty()) {
+      axes.resize(rank);
+      std::iota(axes.begin(), axes.end(), 0);
+    }
+    for (int64_t x : a) axes.push_back(static_cast<int>(x < 0 ? x + rank : x));
+    return axes;
+  }
+
+  static int64_t wrap_index(double raw, int64_t dim) {
+    int64_t i = static_cast<int64_t>(raw);
+    if (i < 0) i += dim;
+    if (i < 0 || i >= dim) throw std::runtime_error("double_eval: index out of range");
+    return i;
+  }
+
+  DTensor softmax(const DTensor& x, int axis, bool log) const {
+    DTensor r = x;
+    int64_t d = x.shape[axis];
+    int64_t inner = 1;
+    for (int i = axis + 1; i < x.shape.rank(); ++i) inner *= x.shape[i];
+    int64_t outer = d ? x.numel() / (d * inner) : 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t in = 0; in < inner; ++in) {
+        auto at = [&](int64_t k) { return (o * d + k) * inner + in; };
+        double m = -INFINITY, s = 0;
+        for (int64_t k = 0; k < d; ++k) m = std::max(m, x.v[at(k)]);
+        for (int64_t k = 0; k < d; ++k) s += std::exp(x.v[at(k)] - m);
+        for (int64_t k = 0; k < d; ++k)
+          r.v[at(k)] = log ? x.v[at(k)] - m - std::log(s) : std::exp(x.v[at(k)] - m) / s;
+      }
+    return r;
+  }
+
+  DTensor eval(ValueId id, const std::vector<DTensor>& vals) const {
+    const Node& n = g_.node(id);
+    Shape out_shape = n.type.shape.with_batch(batch_);
+    auto in = [&](size_t k) -> const DTensor& { return vals[n.inputs.at(k)]; };
+    OpClass cls = op_info(n.op).op_class;
+    DTensor r = dtensor(out_shape);
+    if (cls == OpClass::kUnary) {
+      for (int64_t i = 0; i < r.numel(); ++i) r.v[i] = unary(n.op, in(0).v[i]);
+      return r;
+    }
+    if (cls == OpClass::kBinary || cls == OpClass::kCompare) {
+      for (int64_t i = 0; i < r.numel(); ++i) {
+        auto idx = unravel(i, out_shape);
+        r.v[i] = binary(n.op, in(0).v[broadcast_index(idx, out_shape, in(0).shape)],
+                        in(1).v[broadcast_index(idx, out_shape, in(1).shape)]);
+      }
+      return r;
+    }
+    switch (n.op) {
+      case OpKind::kInput:
+        throw std::runtime_error("double_eval: no feed for " + g_.describe(id));
+      case OpKind::kParameter:
+      case OpKind::kConstant:
+        return from_tensor(n.value);
+      case OpKind::kWhere:
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          bool c = in(0).v[broadcast_index(idx, out_shape, in(0).shape)] != 0;
+          const DTensor& src = c ? in(1) : in(2);
+          r.v[i] = src.v[broadcast_index(idx, out_shape, src.shape)];
+        }
+        return r;
+      case OpKind::kCast: {
+        DType to = n.attrs.get_dtype("dtype");
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          double x = in(0).v[i];
+          r.v[i] = to.is_float() ? x : to == kBool ? (x != 0) : std::trunc(x);
+        }
+        return r;
+      }
+      case OpKind::kMatMul: {
+        const DTensor& a = in(0);
+        const DTensor& b = in(1);
+        bool ta = n.attrs.get_int_or("transpose_a", 0), tb = n.attrs.get_int_or("transpose_b", 0);
+        int ra = a.shape.rank(), rb = b.shape.rank(), ro = out_shape.rank();
+        int64_t k_dim = a.shape[ta ? ra - 2 : ra - 1];
+        Shape batch_a(std::span<const int64_t>(a.shape.begin(), ra - 2));
+        Shape batch_b(std::span<const int64_t>(b.shape.begin(), rb - 2));
+        Shape batch_o(std::span<const int64_t>(out_shape.begin(), ro - 2));
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          std::vector<int64_t> bidx(idx.begin(), idx.end() - 2);
+          int64_t ba = broadcast_index(bidx, batch_o, batch_a);
+          int64_t bb = broadcast_index(bidx, batch_o, batch_b);
+          int64_t m = idx[ro - 2], c = idx[ro - 1];
+          int64_t a0 = a.shape[ra - 2], a1 = a.shape[ra - 1];
+          int64_t b0 = b.shape[rb - 2], b1 = b.shape[rb - 1];
+          double s = 0;
+          for (int64_t k = 0; k < k_dim; ++k) {
+            double av = a.v[ba * a0 * a1 + (ta ? k * a1 + m : m * a1 + k)];
+            double bv = b.v[bb * b0 * b1 + (tb ? c * b1 + k : k * b1 + c)];
+            s += av * bv;
+          }
+          r.v[i] = s;
+        }
+        return r;
+      }
+      case OpKind::kReduceSum:
+      case OpKind::kReduceMean:
+      case OpKind::kReduceMax: {
+        const DTensor& x = in(0);
+        std::vector<int> axes = axes_of(n, x.shape.rank());
+        Shape keep = x.shape;
+        for (int a : axes) keep[a] = 1;
+        std::vector<double> acc(static_cast<size_t>(keep.numel()),
+                                n.op == OpKind::kReduceMax ? -INFINITY : 0.0);
+        std::vector<int64_t> cnt(acc.size(), 0);
+        for (int64_t i = 0; i < x.numel(); ++i) {
+          auto idx = unravel(i, x.shape);
+          for (int a : axes) idx[a] = 0;
+          int64_t o = ravel(idx, keep);
+          if (n.op == OpKind::kReduceMax)
+            acc[o] = std::isnan(x.v[i]) || std::isnan(acc[o]) ? NAN : std::max(acc[o], x.v[i]);
+          else
+            acc[o] += x.v[i];
+          ++cnt[o];
+        }
+        if (n.op == OpKind::kReduceMean)
+          for (size_t o = 0; o < acc.size(); ++o) acc[o] /= static_cast<double>(cnt[o]);
+        r.v = acc;
+        return r;
+      }
+      case OpKind::kReshape:
+        r.v = in(0).v;
+        return r;
+      case OpKind::kPermute: {
+        const auto& perm = n.attrs.get_ints("perm");
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          std::vector<int64_t> src(idx.size());
+          for (size_t k = 0; k < perm.size(); ++k) src[perm[k]] = idx[k];
+          r.v[i] = in(0).v[ravel(src, in(0).shape)];
+        }
+        return r;
+      }
+      case OpKind::kBroadcast:
+        for (int64_t i = 0; i < r.numel(); ++i)
+          r.v[i] = in(0).v[broadcast_index(unravel(i, out_shape), out_shape, in(0).shape)];
+        return r;
+      case OpKind::kSlice: {
+        const Shape& s = in(0).shape;
+        const auto& starts = n.attrs.get_ints("starts");
+        const auto& steps = n.attrs.get_ints("steps");
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          for (int k = 0; k < s.rank(); ++k) {
+            int64_t st = starts[k] < 0 ? starts[k] + s[k] : starts[k];
+            idx[k] = std::clamp<int64_t>(st, 0, s[k]) + idx[k] * steps[k];
+          }
+          r.v[i] = in(0).v[ravel(idx, s)];
+        }
+        return r;
+      }
+      case OpKind::kConcat: {
+        int axis = out_shape.normalize_axis(static_cast<int>(n.attrs.get_int("axis")));
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          size_t k = 0;
+          while (idx[axis] >= in(k).shape[axis]) idx[axis] -= in(k++).shape[axis];
+          r.v[i] = in(k).v[ravel(idx, in(k).shape)];
+        }
+        return r;
+      }
+      case OpKind::kPad: {
+        const auto& before = n.attrs.get_ints("pads_before");
+        double value = n.attrs.get_float_or("value", 0.0);
+        const Shape& s = in(0).shape;
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          bool inside = true;
+          for (int k = 0; k < s.rank(); ++k) {
+            idx[k] -= before[k];
+            inside = inside && idx[k] >= 0 && idx[k] < s[k];
+          }
+          r.v[i] = inside ? in(0).v[ravel(idx, s)] : value;
+        }
+        return r;
+      }
+      case OpKind::kGather: {
+        const DTensor& data = in(0);
+        const DTensor& ind = in(1);
+        int axis = data.shape.normalize_axis(static_cast<int>(n.attrs.get_int("axis")));
+        int ir = ind.shape.rank();
+        for (int64_t i = 0; i < r.numel(); ++i) {
+          auto idx = unravel(i, out_shape);
+          std::vector<int64_t> iidx(idx.begin() + axis, idx.begin() + axis + ir);
+          std::vector<int64_t> src(idx.begin(), idx.begin() + axis);
+          src.push_back(wrap_index(ind.v[ravel(iidx, ind.shape)], data.shape[axis]));
+          src.insert(src.end(), idx.begin() + axis + ir, idx.end());
+          r.v[i] = data.v[ravel(src, data.shape)];
+        }
+        return r;
+      }
+      case OpKind::kScatterAdd: {
+        const DTensor& upd = in(0);
+        const DTensor& ind = in(1);
+        int axis = static_cast<int>(n.attrs.get_int("axis"));
+        int ir = ind.shape.rank();
+        for (int64_t i = 0; i < upd.numel(); ++i) {
+          auto idx = unravel(i, upd.shape);
+          std::vector<int64_t> iidx(idx.begin() + axis, idx.begin() + axis + ir);
+          std::vector<int64_t> dst(idx.begin(), idx.begin() + axis);
+          dst.push_back(wrap_index(ind.v[ravel(iidx, ind.shape)], out_shape[axis]));
+          dst.insert(dst.end(), idx.begin() + axis + ir, idx.end());
+          r.v[ravel(dst, out_shape)] += upd.v[i];
+        }
+        return r;
+      }
+      case OpKind::kOneHot: {
+        int64_t depth = n.attrs.get_int("depth");
+        for (int64_t i = 0; i < in(0).numel(); ++i)
+          r.v[i * depth + wrap_index(in(0).v[i], depth)] = 1.0;
+        return r;
+      }
+      case OpKind::kSoftmax:
+      case OpKind::kLogSoftmax: {
+        int axis = in(0).shape.normalize_axis(static_cast<int>(n.attrs.get_int("axis")));
+        return softmax(in(0), axis, n.op == OpKind::kLogSoftmax);
+      }
+      case OpKind::kCrossEntropy: {
+        const DTensor& logits = in(0);
+        DTensor ls = softmax(logits, logits.shape.rank() - 1, true);
+        int64_t c = logits.shape[logits.shape.rank() - 1];
+        for (int64_t i = 0; i < r.numel(); ++i) r.v[i] = -ls.v[i * c + wrap_index(in(1).v[i], c)];
+        return r;
+      }
+      default:
+        throw std::runtime_error("double_eval: unsupported op at " + g_.describe(id));
+    }
+  }
+
+  const Graph& g_;
+  int64_t batch_;
+};
+
+}  // namespace tessera::adtest
