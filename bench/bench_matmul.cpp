@@ -33,7 +33,7 @@ void BM_EngineMatMul(benchmark::State& state) {
   b.output(b.matmul(x, w));
   Program p = compile_program(b.finish(), {});
   std::vector<Tensor> in = {filled(n, n, 0.7f)};
-  p.run(in);  // warm up (first run sets OpenBLAS's thread count)
+  p.run(in);  // warm up
   for (auto _ : state) benchmark::DoNotOptimize(p.run(in)[0].raw_data());
   set_flops(state, n);
   state.counters["threads"] = num_threads();
@@ -53,13 +53,21 @@ void BM_DirectSgemm(benchmark::State& state) {
   state.counters["threads"] = num_threads();
 }
 
-// Interleaved per size so both see the same machine state.
-BENCHMARK(BM_EngineMatMul)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_DirectSgemm)->Arg(256)->Arg(512)->Arg(1024)->Arg(2048)->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-
 }  // namespace
 }  // namespace tessera
 
-BENCHMARK_MAIN();
+// Registered engine/direct pairs per size, so the two of each pair run back to back and see
+// the same machine state.
+int main(int argc, char** argv) {
+  for (int64_t n : {256, 512, 1024, 2048}) {
+    benchmark::RegisterBenchmark("BM_EngineMatMul", tessera::BM_EngineMatMul)
+        ->Arg(n)->UseRealTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_DirectSgemm", tessera::BM_DirectSgemm)
+        ->Arg(n)->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -44,24 +44,24 @@ class ThreadPool {
   using Thunk = void (*)(void* ctx, int64_t begin, int64_t end);
   void run(int64_t n, int64_t grain, Thunk thunk, void* ctx);
   void worker_loop();
-  void work_on_current_job();
+  bool run_one_chunk(uint64_t generation);
 
   int num_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  bool stop_ = false;
-  uint64_t generation_ = 0;
-  // The job in flight (one at a time; nested calls run inline).
+  // The job in flight is published through `ticket_`: generation (high 32 bits), chunk count
+  // (16 bits) and next unclaimed chunk (low 16 bits). A thread that claims a chunk with a CAS
+  // knows the job is unfinished, so the fields below are stable while it reads them.
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int64_t> chunks_done_{0};
   Thunk thunk_ = nullptr;
   void* ctx_ = nullptr;
   int64_t n_ = 0;
   int64_t chunk_ = 0;
-  int64_t num_chunks_ = 0;
-  std::atomic<int64_t> next_chunk_{0};
-  std::atomic<int64_t> chunks_done_{0};
-  std::atomic<int> busy_workers_{0};
+  // Idle workers spin briefly (a kernel usually follows soon), then sleep here.
+  std::atomic<bool> stop_{false};
+  std::atomic<int> sleepers_{0};
+  std::mutex mu_;
+  std::condition_variable wake_;
   std::mutex run_mu_;  // serializes callers from different threads
   std::mutex error_mu_;
   std::exception_ptr first_error_;

@@ -1,11 +1,16 @@
 // matmul through OpenBLAS sgemm. Transposes map to CblasTrans; broadcast batch dims become a
-// loop of sgemm calls (or one tall sgemm when b has no batch and a is plain row-major).
+// list of sgemm calls (or one tall sgemm when b has no batch and a is plain row-major).
 // f16/bf16 operands are converted to f32 panels, multiplied with f32 accumulation and
-// rounded once. OpenBLAS's thread count is kept equal to Tessera's pool so the two do not
-// oversubscribe the cores.
+// rounded once.
+//
+// Determinism: OpenBLAS picks different kernels (and summation orders) for different thread
+// counts, so results would change with the pool size. Instead OpenBLAS always runs single
+// threaded and Tessera's pool runs a list of tiles — column or row blocks of each product —
+// whose boundaries depend only on the shapes. Every output element is then computed by the
+// same call on any thread count (DESIGN.md: same seed, same result, any thread count).
 #include <cblas.h>
 
-#include <atomic>
+#include <algorithm>
 
 #include "cpu_internal.h"
 #include "tessera/core/error.h"
@@ -14,13 +19,28 @@
 namespace tessera::cpu {
 namespace {
 
-void sync_blas_threads() {
-  static std::atomic<int> blas_threads{0};
-  int want = pool().num_threads();
-  if (blas_threads.load(std::memory_order_relaxed) != want) {
-    openblas_set_num_threads(want);
-    blas_threads.store(want, std::memory_order_relaxed);
-  }
+// OpenBLAS's own threads stay off: the pool runs the tiles. Set before every call because
+// other code in the process (a benchmark, a user) may change it.
+void single_threaded_blas() {
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
+// One sgemm call: rows [r0, r1) and columns [c0, c1) of one product of the batch.
+struct Tile {
+  int64_t batch;
+  int64_t r0, r1, c0, c1;
+};
+
+// Splits an M x N x K product along its larger output dimension into blocks of at least
+// kMinTileMacs multiply-adds and 128 rows or columns, at most kMaxTiles of them. Depends on
+// the shape only.
+constexpr int64_t kMinTileMacs = int64_t{1} << 22;
+constexpr int64_t kMaxTiles = 8;
+
+int64_t tile_count(int64_t m, int64_t n, int64_t k) {
+  int64_t by_work = m * n * k / kMinTileMacs;
+  int64_t by_size = std::max(m, n) / 128;  // narrow blocks waste sgemm's packing
+  return std::clamp<int64_t>(std::min(by_work, by_size), 1, kMaxTiles);
 }
 
 // Broadcast batch offsets (in elements) of an operand with shape `s` (rank >= 2) against the
@@ -92,37 +112,42 @@ void matmul_kernel(const KernelArgs& args) {
   if (K == 0) {
     std::fill(c, c + out_n, 0.0f);
   } else {
-    sync_blas_threads();
-    const CBLAS_TRANSPOSE opa = tr_a ? CblasTrans : CblasNoTrans;
-    const CBLAS_TRANSPOSE opb = tr_b ? CblasTrans : CblasNoTrans;
+    single_threaded_blas();
     const int64_t batches = out_n / (M * N);
     const bool b_unbatched = tb.numel() == K * N;
     const bool a_full = ta.numel() == batches * M * K;
-    if (batches > 1 && b_unbatched && a_full && !tr_a) {
-      // [..., M, K] x [K, N]: one tall product, the best shape for sgemm.
-      cblas_sgemm(CblasRowMajor, opa, opb, static_cast<int>(batches * M), static_cast<int>(N),
-                  static_cast<int>(K), 1.0f, a, static_cast<int>(lda), b,
-                  static_cast<int>(ldb), 0.0f, c, static_cast<int>(N));
-    } else {
-      BatchIndex bi = make_batch_index(os, as, bs);
-      auto one = [&](int64_t i) {
-        int64_t oa, ob;
-        offsets(bi, i, &oa, &ob);
-        cblas_sgemm(CblasRowMajor, opa, opb, static_cast<int>(M), static_cast<int>(N),
-                    static_cast<int>(K), 1.0f, a + oa, static_cast<int>(lda), b + ob,
-                    static_cast<int>(ldb), 0.0f, c + i * M * N, static_cast<int>(N));
-      };
-      // Many small products: spread them over the pool (each sgemm then runs single
-      // threaded inside OpenBLAS, below its own threading threshold).
-      if (batches > 1 && M * N * K < (1 << 18)) {
-        pool().parallel_for(batches, std::max<int64_t>(1, (1 << 18) / (M * N * K)),
-                            [&](int64_t s, int64_t e) {
-                              for (int64_t i = s; i < e; ++i) one(i);
-                            });
-      } else {
-        for (int64_t i = 0; i < batches; ++i) one(i);
-      }
-    }
+    // [..., M, K] x [K, N]: one tall product, the best shape for sgemm.
+    const bool tall = batches > 1 && b_unbatched && a_full && !tr_a;
+    const int64_t pm = tall ? batches * M : M;  // rows of each product
+    const int64_t products = tall ? 1 : batches;
+    const int64_t tiles = tile_count(pm, N, K);
+    const bool split_rows = pm > N;
+    const int64_t extent = split_rows ? pm : N;
+    const BatchIndex bi = make_batch_index(os, as, bs);
+
+    auto run_tile = [&](int64_t task) {
+      Tile tl{task / tiles, 0, pm, 0, N};
+      int64_t t0 = extent * (task % tiles) / tiles, t1 = extent * (task % tiles + 1) / tiles;
+      if (split_rows) tl.r0 = t0, tl.r1 = t1;
+      else tl.c0 = t0, tl.c1 = t1;
+      int64_t oa = 0, ob = 0;
+      if (!tall) offsets(bi, tl.batch, &oa, &ob);
+      const float* pa = a + oa + (tr_a ? tl.r0 : tl.r0 * lda);
+      const float* pb = b + ob + (tr_b ? tl.c0 * ldb : tl.c0);
+      float* pc = c + tl.batch * M * N + tl.r0 * N + tl.c0;
+      cblas_sgemm(CblasRowMajor, tr_a ? CblasTrans : CblasNoTrans,
+                  tr_b ? CblasTrans : CblasNoTrans, static_cast<int>(tl.r1 - tl.r0),
+                  static_cast<int>(tl.c1 - tl.c0), static_cast<int>(K), 1.0f, pa,
+                  static_cast<int>(lda), pb, static_cast<int>(ldb), 0.0f, pc,
+                  static_cast<int>(N));
+    };
+    const int64_t tasks = products * tiles;
+    // Small products are grouped so each chunk of the pool has enough work.
+    const int64_t macs_per_task = std::max<int64_t>(1, pm * N * K / tiles);
+    pool().parallel_for(tasks, std::max<int64_t>(1, kMinTileMacs / macs_per_task),
+                        [&](int64_t s0, int64_t s1) {
+                          for (int64_t i = s0; i < s1; ++i) run_tile(i);
+                        });
   }
   if (t != kF32) convert(c, kF32, args.output.raw_data(), t, static_cast<size_t>(out_n));
 }
