@@ -9,33 +9,14 @@
 #include "op_rules.h"
 #include "tessera/core/error.h"
 #include "tessera/ir/builder.h"
+#include "tessera/ir/op_table.h"
 
 namespace tessera {
 
 bool is_fusible(OpKind op) {
-  switch (op) {
-    case OpKind::kNeg:
-    case OpKind::kAbs:
-    case OpKind::kExp:
-    case OpKind::kLog:
-    case OpKind::kSqrt:
-    case OpKind::kRsqrt:
-    case OpKind::kTanh:
-    case OpKind::kSigmoid:
-    case OpKind::kRelu:
-    case OpKind::kGelu:
-    case OpKind::kErf:
-    case OpKind::kAdd:
-    case OpKind::kSub:
-    case OpKind::kMul:
-    case OpKind::kDiv:
-    case OpKind::kPow:
-    case OpKind::kMaximum:
-    case OpKind::kMinimum:
-      return true;
-    default:
-      return false;
-  }
+  // Every unary and binary elementwise op; the f32-only rule is checked per node.
+  OpClass c = op_info(op).op_class;
+  return c == OpClass::kUnary || c == OpClass::kBinary;
 }
 
 namespace {
