@@ -11,6 +11,12 @@ endif()
 # tessera_module(NAME SOURCES_DIR DEPS...): a static library from src/<dir>/**/*.cpp.
 function(tessera_module name dir)
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*.cpp)
+  if(NOT sources)  # a module whose sources are not written yet
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/include)
+    target_link_libraries(${name} INTERFACE ${ARGN})
+    return()
+  endif()
   add_library(${name} STATIC ${sources})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
   target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
@@ -19,6 +25,9 @@ endfunction()
 
 # tessera_test(NAME LABEL SOURCES...): a GoogleTest executable registered with CTest.
 function(tessera_test name label)
+  if(NOT ARGN)
+    return()
+  endif()
   add_executable(${name} ${ARGN})
   target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
   target_link_libraries(${name} PRIVATE tessera GTest::gtest GTest::gtest_main)

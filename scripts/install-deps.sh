@@ -9,7 +9,9 @@ packages=(
   libfmt-dev                              # error messages and formatting
   libgtest-dev libgmock-dev               # tests
   libbenchmark-dev                        # bench/
-  zlib1g-dev                              # gzip datasets
+  zlib1g-dev libzip-dev                   # gzip datasets (IDX), NPZ archives
+  libyaml-cpp-dev                         # YAML model specs
+  dataset-fashion-mnist                   # the default dataset
   libcli11-dev                            # the tessera command line
   nlohmann-json3-dev                      # JSON results and reports
 )

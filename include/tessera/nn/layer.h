@@ -1,0 +1,123 @@
+// Layers: the Keras-style building blocks. A layer creates its weights in build() from the
+// input types and emits IR in call(); it never runs anything itself. Calling a layer on a
+// SymbolicTensor records the call for the functional API.
+//
+//   auto x = Input({784});
+//   auto h = Dense(256, {.activation = "relu"})(x);
+//   auto y = Dense(10)(h);
+//   Functional f({x}, {y});               // the layer graph; train::Model adds fit()
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/core/rng.h"
+#include "tessera/core/tensor.h"
+#include "tessera/ir/builder.h"
+
+namespace tessera {
+
+// A named, persistent tensor: weights and optimizer state. Graph parameter nodes share its
+// buffer, so executables read and update it in place.
+struct Variable {
+  std::string name;  // "dense/kernel"
+  Tensor value;
+  bool trainable = true;
+};
+using VariablePtr = std::shared_ptr<Variable>;
+
+// What a layer needs while emitting IR.
+struct CallContext {
+  GraphBuilder& b;
+  bool training = false;  // dropout and friends act only when training
+  uint64_t seed = 0;      // base seed for random ops (dropout)
+  ValueId step = kNoValue;  // i64 rank-0 value: the training step, so masks differ per step
+  std::map<const Variable*, ValueId> params;  // one parameter node per variable per graph
+
+  // The parameter node of `v` in this graph (created on first use).
+  ValueId param(const VariablePtr& v);
+};
+
+class Layer;
+using LayerPtr = std::shared_ptr<Layer>;
+struct SymbolicCall;
+
+// The output of a layer call in the functional API: a type (batch dim kDynamic) and the
+// call that produces it. Cheap to copy.
+class SymbolicTensor {
+ public:
+  SymbolicTensor() = default;
+  SymbolicTensor(std::shared_ptr<const SymbolicCall> call, TensorType type)
+      : call_(std::move(call)), type_(std::move(type)) {}
+  const TensorType& type() const { return type_; }
+  const Shape& shape() const { return type_.shape; }
+  const std::shared_ptr<const SymbolicCall>& call() const { return call_; }
+
+ private:
+  std::shared_ptr<const SymbolicCall> call_;
+  TensorType type_;
+};
+
+// One recorded call: `layer` applied to `inputs` (an Input placeholder has no layer).
+struct SymbolicCall {
+  LayerPtr layer;                      // nullptr for Input()
+  std::vector<SymbolicTensor> inputs;  // empty for Input()
+  std::string input_name;              // for Input()
+};
+
+// A model input of the given per-sample shape (the batch dimension is added).
+SymbolicTensor Input(const Shape& shape, DType dtype = kF32, std::string name = "input");
+
+class Layer : public std::enable_shared_from_this<Layer> {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+
+  virtual std::string class_name() const = 0;  // "Dense", as Keras names it
+  const std::string& name() const { return name_; }
+  void set_name(std::string name);  // renames the weights too
+
+  // Creates the weights for these input types (batch dimension kDynamic). Called once;
+  // throws Error naming the layer when the inputs do not fit.
+  void build(std::span<const TensorType> inputs, Rng& rng);
+  bool built() const { return built_; }
+
+  // Emits the computation on `inputs` (ids in ctx.b) and returns the output id.
+  virtual ValueId call(CallContext& ctx, std::span<const ValueId> inputs) = 0;
+
+  // The output type for these inputs (builds the layer first if needed).
+  TensorType output_type(std::span<const TensorType> inputs, Rng& rng);
+
+  const std::vector<VariablePtr>& weights() const { return weights_; }
+  int64_t count_params() const;
+
+  // Keras' `input_shape=` on the first layer of a Sequential (per sample, no batch).
+  const std::optional<Shape>& input_shape() const { return input_shape_; }
+  void set_input_shape(Shape s) { input_shape_ = std::move(s); }
+
+  // The constructor arguments, for saving the architecture ({"units": 64, ...}).
+  virtual nlohmann::json config() const;
+
+  // Functional API: records a call of this layer.
+  SymbolicTensor operator()(const SymbolicTensor& x);
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs);
+
+ protected:
+  // Subclasses create their weights here.
+  virtual void build_weights(std::span<const TensorType> inputs, Rng& rng) = 0;
+  VariablePtr add_weight(const std::string& short_name, Tensor value, bool trainable = true);
+
+ private:
+  std::string name_;
+  bool built_ = false;
+  std::vector<VariablePtr> weights_;
+  std::optional<Shape> input_shape_;
+};
+
+}  // namespace tessera

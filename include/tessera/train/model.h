@@ -1,0 +1,118 @@
+// Keras-style models: Model (functional) and Sequential, with compile / fit / evaluate /
+// predict / summary / save. The training step is one graph — forward, loss, autodiff and
+// the optimizer's updates — compiled once per batch size and run on the chosen backends.
+//
+//   Sequential model({
+//       Dense(64, {.activation = "relu", .input_shape = Shape{32}}),
+//       Dense(10, {.activation = "softmax"}),
+//   });
+//   model.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy",
+//                  .metrics = {"accuracy"}});
+//   History h = model.fit(x_train, y_train, {.epochs = 10, .batch_size = 32,
+//                                            .validation_data = Dataset{x_test, y_test}});
+//   Tensor probs = model.predict(x_test);
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tessera/backends/scheduler.h"
+#include "tessera/data/dataset.h"
+#include "tessera/nn/functional.h"
+#include "tessera/nn/losses.h"
+#include "tessera/nn/metrics.h"
+#include "tessera/train/callbacks.h"
+#include "tessera/train/optimizer.h"
+
+namespace tessera {
+
+struct CompileConfig {
+  std::string optimizer = "adam";
+  OptimizerOptions optimizer_options;  // learning_rate etc.; Keras defaults per optimizer
+  std::string loss = "sparse_categorical_crossentropy";
+  LossOptions loss_options;
+  std::vector<std::string> metrics;
+  std::vector<std::string> backends = {"cpu"};  // the device: scheduler preference order
+};
+
+struct FitOptions {
+  int epochs = 1;
+  int64_t batch_size = 32;
+  bool shuffle = true;
+  uint64_t seed = 0;                       // shuffling, dropout
+  std::optional<Dataset> validation_data;
+  double validation_split = 0.0;           // taken from the end, before shuffling
+  std::map<int64_t, double> class_weight;  // class id -> weight
+  std::vector<CallbackPtr> callbacks;      // a progress bar is added unless verbose == 0
+  int verbose = 1;
+  int initial_epoch = 0;                   // for resuming
+};
+
+struct History {
+  std::map<std::string, std::vector<double>> history;  // "loss", "accuracy", "val_loss", …
+  std::vector<int> epochs;
+};
+
+class Model {
+ public:
+  Model() = default;
+  Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
+        std::string name = "model", uint64_t seed = 0);
+  explicit Model(Functional net) : net_(std::move(net)) {}
+  virtual ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+
+  void compile(CompileConfig config);
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  History fit(const Dataset& train, FitOptions options = {});
+  // Loss and metrics over the data, as Keras' evaluate(return_dict=True).
+  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y,
+                                         int64_t batch_size = 32);
+  Tensor predict(const Tensor& x, int64_t batch_size = 32);
+
+  std::string summary() const { return net().summary(); }
+  const Functional& net() const;
+  Functional& net();
+  Optimizer* optimizer() { return optimizer_.get(); }
+  const CompileConfig& compile_config() const { return config_; }
+  bool compiled() const { return optimizer_ != nullptr; }
+  int epoch() const { return epoch_; }  // epochs completed (for checkpoints)
+  void set_epoch(int epoch) { epoch_ = epoch; }
+  bool stop_training = false;  // set by callbacks (EarlyStopping)
+
+ protected:
+  Functional net_;
+
+ private:
+  struct Compiled;  // graphs and programs per batch size
+  CompileConfig config_;
+  std::unique_ptr<Loss> loss_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::vector<std::unique_ptr<Metric>> metrics_;
+  std::unique_ptr<Compiled> compiled_;
+  int epoch_ = 0;
+  int64_t step_ = 0;
+};
+
+class Sequential : public Model {
+ public:
+  Sequential() = default;
+  // The first layer needs input_shape (or call build()); layers are built immediately.
+  explicit Sequential(std::vector<LayerPtr> layers, std::string name = "sequential",
+                      uint64_t seed = 0);
+  void add(LayerPtr layer);
+  void build(const Shape& input_shape);  // per sample, for when no layer has input_shape
+
+ private:
+  void rebuild();
+  std::vector<LayerPtr> pending_;
+  std::optional<Shape> input_shape_;
+  std::string name_;
+  uint64_t seed_ = 0;
+};
+
+}  // namespace tessera

@@ -1,0 +1,64 @@
+// Optimizers whose updates are graph nodes (DESIGN.md): apply() emits, for every trainable
+// variable, the new value of the variable and of its slots (momenta, …) as graph updates,
+// so a training step runs on any backend and is simulated like any other work.
+//
+//   auto opt = make_optimizer("adam", {.learning_rate = 1e-3});
+//   opt->apply(ctx, params_and_grads);   // inside the training-step graph
+//   opt->set_step(epoch * steps + i);    // host side, before each step: lr from the schedule
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tessera/nn/layer.h"
+
+namespace tessera {
+
+// A learning rate as a function of the step (0-based). Built-ins in schedules.h.
+using LearningRateSchedule = std::function<double(int64_t step)>;
+
+struct OptimizerOptions {
+  double learning_rate = 0.001;     // Keras defaults: 0.01 for sgd, 0.001 otherwise
+  LearningRateSchedule schedule;    // overrides learning_rate when set
+  double momentum = 0.0;            // sgd, rmsprop
+  bool nesterov = false;            // sgd
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam, adamw
+  double weight_decay = 0.004;      // adamw (decoupled)
+  double rho = 0.9;                 // rmsprop
+  double clipnorm = 0.0;            // > 0: clip each gradient to this L2 norm
+};
+
+struct ParamGrad {
+  VariablePtr variable;
+  ValueId param;  // its parameter node in ctx.b
+  ValueId grad;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;  // "adam"
+  // Emits the updates into ctx.b (ctx.b.update(...)); creates slot variables on first use.
+  virtual void apply(CallContext& ctx, const std::vector<ParamGrad>& pairs) = 0;
+  // Sets the learning-rate variable for the next step from the schedule.
+  void set_step(int64_t step);
+  double current_learning_rate() const;
+  // Slots, the learning rate and the iteration counter: what a checkpoint saves.
+  const std::vector<VariablePtr>& variables() const { return variables_; }
+  virtual nlohmann::json config() const;
+
+ protected:
+  explicit Optimizer(OptimizerOptions options);
+  OptimizerOptions options_;
+  VariablePtr learning_rate_;  // f32 rank 0, written by set_step
+  VariablePtr iterations_;     // i64 rank 0, incremented in the graph
+  std::vector<VariablePtr> variables_;
+};
+
+// sgd, adam, adamw, rmsprop. Throws Error naming the optimizer when unknown.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, OptimizerOptions options = {});
+
+}  // namespace tessera
