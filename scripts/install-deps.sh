@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every dependency of Tessera from Debian packages. The one place that lists them.
 # Idempotent and quiet when everything is present; uses sudo when not run as root.
+# --bench adds Debian's python3-torch for the PyTorch comparison (scripts/run-peers.sh).
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,15 @@ packages=(
   libcli11-dev                            # the tessera command line
   nlohmann-json3-dev                      # JSON results and reports
 )
+
+# --bench: also what the PyTorch comparison needs (bench/peers/, scripts/run-peers.sh).
+# PyTorch is large, so it is not in the default list.
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-torch python3-numpy) ;;
+    *) echo "install-deps: unknown option $arg (known: --bench)" >&2; exit 1 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,11 +1,45 @@
-// Internal: the subcommands of the tessera command, one file each.
+// Internal: the subcommands of the tessera command, one file each, and what they share.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
 
 namespace tessera::cli {
 
-// Registers `tessera demo` on `app`.
+void add_train_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_summary_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+
+// What `tessera train` runs; `tessera demo` runs it with fixed settings.
+struct TrainArgs {
+  std::string model;
+  std::string dataset;  // empty: the built-in dataset that fits the model
+  int epochs = 10;
+  int64_t batch_size = 32;
+  std::string optimizer;       // empty: the spec's or adam
+  double learning_rate = 0.0;  // 0: the spec's or the optimizer's Keras default
+  std::string loss;            // empty: the spec's or sparse_categorical_crossentropy
+  double validation_split = 0.0;
+  uint64_t seed = 0;
+  int threads = 0;
+  std::string save, resume, json;
+  std::string backend = "cpu";
+  int verbose = 1;
+};
+nlohmann::json run_train(const TrainArgs& args);
+
+// Options every command shares (they follow the Keras names).
+void add_threads_option(CLI::App* cmd, int* threads);
+void add_backend_option(CLI::App* cmd, std::string* backend);
+void add_json_option(CLI::App* cmd, std::string* path);
+// Sets the thread count when given (> 0).
+void apply_threads(int threads);
+// Writes `j` atomically when `path` is not empty and says so.
+void write_json(const std::string& path, const nlohmann::json& j);
+std::string format_metrics(const std::map<std::string, double>& metrics,
+                           const std::string& prefix = "");
 
 }  // namespace tessera::cli

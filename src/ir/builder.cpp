@@ -178,6 +178,12 @@ ValueId GraphBuilder::softmax(ValueId x, int64_t axis) {
 ValueId GraphBuilder::log_softmax(ValueId x, int64_t axis) {
   return emit(OpKind::kLogSoftmax, {x}, Attrs().set("axis", axis));
 }
+ValueId GraphBuilder::random_uniform(ValueId step, const Shape& shape, uint64_t seed) {
+  // The seed is stored bit for bit in the int attribute (attributes hold int64).
+  return emit(OpKind::kRandomUniform, {step},
+              Attrs().set("shape", shape.to_vector()).set("seed", static_cast<int64_t>(seed)));
+}
+
 ValueId GraphBuilder::cross_entropy(ValueId logits, ValueId labels) {
   return emit(OpKind::kCrossEntropy, {logits, labels});
 }

@@ -99,6 +99,7 @@ DecomposeFn decomposition_rule(OpKind kind) {
     case OpKind::kGather:
     case OpKind::kScatterAdd:
     case OpKind::kOneHot:
+    case OpKind::kRandomUniform:
       return nullptr;
   }
   return nullptr;

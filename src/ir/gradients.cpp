@@ -49,6 +49,9 @@ GradFn gradient_rule(OpKind kind) {
     case OpKind::kGreaterEqual:
     case OpKind::kOneHot:
       return nullptr;
+    // Random numbers are constants with respect to every float value (the step is an int).
+    case OpKind::kRandomUniform:
+      return nullptr;
     // Fused programs are made after autodiff; differentiate() rejects them.
     case OpKind::kFusedElementwise:
       return nullptr;

@@ -367,6 +367,22 @@ TensorType infer_cross_entropy(const Graph& g, const Node& n) {
   return {in_type(g, n, 0).dtype, labels};
 }
 
+// step: an i64 scalar (the training step) so that masks differ per step; `shape` may hold
+// kDynamic (the batch), resolved by specialize like reshape's.
+TensorType infer_random_uniform(const Graph& g, const Node& n) {
+  const TensorType& step = in_type(g, n, 0);
+  TS_CHECK(step.dtype == kI64 && step.shape.rank() == 0, ErrorKind::kInvalidArgument,
+           "{}: the step input must be an i64 scalar, got {}", where_(n), step.str());
+  n.attrs.get_int("seed");  // required: throws naming the attribute when missing
+  const auto& dims = n.attrs.get_ints("shape");
+  TS_CHECK(dims.size() <= static_cast<size_t>(kMaxRank), ErrorKind::kInvalidArgument,
+           "{}: shape has {} dims, at most {} allowed", where_(n), dims.size(), kMaxRank);
+  for (int64_t d : dims)
+    TS_CHECK(d >= 0 || d == kDynamic, ErrorKind::kInvalidArgument,
+             "{}: shape dims must be >= 0 or -1 (the batch), got {}", where_(n), d);
+  return {kF32, Shape(std::span<const int64_t>(dims))};
+}
+
 // ---- cost --------------------------------------------------------------------------
 
 // Element counts use N = 1 for a symbolic batch; specialize() a graph for real figures.
@@ -408,6 +424,9 @@ OpCost cost_cross_entropy(const Graph& g, const Node& n) {
   c.flops = 5.0 * elems(in_type(g, n, 0));
   return c;
 }
+
+// One draw per output element; the step scalar is the only input.
+OpCost cost_random(const Graph& g, const Node& n) { return io_cost(g, n, 1); }
 
 OpCost cost_scatter(const Graph& g, const Node& n) {
   OpCost c = io_cost(g, n, 0);
@@ -486,6 +505,8 @@ OpInfo make_row(OpKind k) {
     case OpKind::kCrossEntropy:
       return row("cross_entropy", 2, 2, C::kComposite, infer_cross_entropy,
                  cost_cross_entropy);
+    case OpKind::kRandomUniform:
+      return row("random_uniform", 1, 1, C::kIndexing, infer_random_uniform, cost_random);
     case OpKind::kFusedElementwise:
       return row("fused_elementwise", 1, -1, C::kFused, detail::infer_fused,
                  detail::cost_fused);
@@ -516,6 +537,7 @@ std::optional<OpKind> op_kind_from_name(std::string_view name) {
 std::vector<DType> op_dtypes(OpKind kind) {
   const std::vector<DType> floats = {kF32, kF16, kBF16};
   const std::vector<DType> numeric = {kF32, kF16, kBF16, kI8, kI32, kI64};
+  if (kind == OpKind::kRandomUniform) return {kF32};  // no data input; always f32 out
   switch (op_info(kind).op_class) {
     case OpClass::kLeaf:
     case OpClass::kCast:

@@ -1,6 +1,7 @@
 // Specialization: the symbolic batch dimension becomes a number, in input types and in the
-// "shape" attributes of reshape and broadcast; every other type is re-inferred, so a graph
-// that only made sense symbolically fails here, naming the node, instead of at run time.
+// "shape" attributes of ops (reshape, broadcast, random_uniform); every other type is
+// re-inferred, so a graph that only made sense symbolically fails here, naming the node,
+// instead of at run time.
 #include "tessera/core/error.h"
 #include "tessera/ir/op_table.h"
 #include "tessera/ir/passes.h"
@@ -15,7 +16,9 @@ Graph specialize(const Graph& g, int64_t batch) {
     if (n.op == OpKind::kInput) {
       n.type.shape = n.type.shape.with_batch(batch);
     } else if (op_info(n.op).op_class != OpClass::kLeaf) {
-      if ((n.op == OpKind::kReshape || n.op == OpKind::kBroadcast) && n.attrs.has("shape")) {
+      // Any op's "shape" attribute (reshape, broadcast, random_uniform) names its output
+      // shape, where -1 is the batch.
+      if (n.attrs.has("shape")) {
         std::vector<int64_t> shape = n.attrs.get_ints("shape");
         for (int64_t& d : shape)
           if (d == kDynamic) d = batch;

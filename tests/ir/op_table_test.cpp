@@ -50,7 +50,8 @@ TEST(OpTable, GradientAndDecompositionCoverage) {
     OpKind k = static_cast<OpKind>(i);
     const OpInfo& info = op_info(k);
     bool no_grad = info.op_class == OpClass::kLeaf || info.op_class == OpClass::kCompare ||
-                   k == OpKind::kOneHot || k == OpKind::kFusedElementwise;
+                   k == OpKind::kOneHot || k == OpKind::kRandomUniform ||
+                   k == OpKind::kFusedElementwise;
     EXPECT_EQ(info.grad == nullptr, no_grad) << info.name;
     bool composite = info.op_class == OpClass::kComposite || info.op_class == OpClass::kFused;
     EXPECT_EQ(info.decompose != nullptr, composite) << info.name;

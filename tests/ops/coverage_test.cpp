@@ -51,14 +51,15 @@ TEST(Coverage, SymbolicBatchCases) {
   EXPECT_GE(n, 3);
 }
 
-// Differentiable by their semantics (docs/ops.md): every op but leaves, comparisons, one_hot
-// and fused nodes (autodiff runs before fusion).
+// Differentiable by their semantics (docs/ops.md): every op but leaves, comparisons, one_hot,
+// random_uniform and fused nodes (autodiff runs before fusion).
 TEST(Coverage, DifferentiableOpsHaveGradientRules) {
   for (int i = 0; i < kOpKindCount; ++i) {
     auto k = static_cast<OpKind>(i);
     OpClass cls = op_info(k).op_class;
     bool differentiable = cls != OpClass::kLeaf && cls != OpClass::kCompare &&
-                          cls != OpClass::kFused && k != OpKind::kOneHot;
+                          cls != OpClass::kFused && k != OpKind::kOneHot &&
+                          k != OpKind::kRandomUniform;
     if (differentiable) {
       EXPECT_NE(op_info(k).grad, nullptr) << "op '" << op_name(k) << "' has no gradient rule";
     }

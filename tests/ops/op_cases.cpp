@@ -307,6 +307,26 @@ void add_composites(Table& t) {
       .tol_scale = 10;
 }
 
+// random_uniform: bit-identical on every backend (tol_scale 0 compares exactly), including a
+// size that the cpu splits across threads and a shape with the symbolic batch.
+void add_random(Table& t) {
+  auto emit = [](Shape shape, uint64_t seed) {
+    return [shape, seed](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+      return b.random_uniform(in[0], shape, seed);
+    };
+  };
+  Arg step = index({}, 0, 1000000, kI64);
+  t.add("random_uniform", OpKind::kRandomUniform, {step}, emit({3, 5}, 7)).tol_scale = 0;
+  t.add("random_uniform_large", OpKind::kRandomUniform, {step}, emit({129, 67}, 0xDEADBEEFull))
+      .tol_scale = 0;
+  // The second input only carries the symbolic batch, so the case runs at several sizes.
+  t.add("random_uniform_batch", OpKind::kRandomUniform, {step, data({N, 7})},
+        [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+          return b.random_uniform(in[0], b.shape(in[1]), 3);
+        })
+      .tol_scale = 0;
+}
+
 void add_fused(Table& t) {
   // Chains that fuse_elementwise turns into one kFusedElementwise node.
   auto add = [&](std::string name, std::vector<Arg> args, EmitFn emit) {
@@ -378,6 +398,7 @@ const std::vector<OpCase>& op_cases() {
     add_movement(t);
     add_indexing(t);
     add_composites(t);
+    add_random(t);
     add_fused(t);
     add_large(t);
     return t.take();

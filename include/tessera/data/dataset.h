@@ -22,10 +22,13 @@ struct Dataset {
   std::string name;
 
   int64_t size() const { return x.defined() ? x.shape()[0] : 0; }
-  Dataset slice(int64_t begin, int64_t end) const;  // views
-  // First `fraction` of the samples and the rest (Keras takes validation from the end).
+  // Samples [begin, end) as views sharing the buffers, named "name[begin:end]".
+  Dataset slice(int64_t begin, int64_t end) const;
+  // The first floor(fraction * size) samples and the rest: split(0.9) gives Keras'
+  // validation_split=0.1 (validation from the end, unshuffled). fraction is in [0, 1].
   std::pair<Dataset, Dataset> split(double fraction) const;
-  // Throws Error naming the dataset when x and y disagree in length, or x has NaN/Inf.
+  // Throws Error naming the dataset and the first bad sample when x and y disagree in
+  // length, or a float x (or y) holds NaN or Inf.
   void validate() const;
 };
 
@@ -34,18 +37,27 @@ class BatchIterator {
   // The sample order is a permutation drawn from (seed, epoch) when shuffling.
   BatchIterator(const Dataset& data, int64_t batch_size, bool shuffle, uint64_t seed,
                 int64_t epoch);
-  bool next();  // false at the end of the epoch
-  const Tensor& x() const { return x_; }  // [b, ...] with b = batch_size or the remainder
+  // Advances to the next batch; false at the end of the epoch. Allocates nothing: shuffled
+  // rows are copied into buffers made by the constructor.
+  bool next();
+  // [b, ...] with b = batch_size or the remainder; valid until the next call to next().
+  // y() is undefined when the dataset has no targets.
+  const Tensor& x() const { return x_; }
   const Tensor& y() const { return y_; }
   int64_t batch_index() const { return batch_ - 1; }
   int64_t num_batches() const;
   int64_t begin() const;  // position of the batch's first sample in the epoch order
+  const std::vector<int64_t>& order() const { return order_; }  // empty without shuffling
 
  private:
-  const Dataset& data_;
+  // A shallow copy (shared buffers, made contiguous once), so the iterator may outlive the
+  // Dataset value it was built from, e.g. `BatchIterator it(d.slice(0, 100), ...)`.
+  Dataset data_;
   int64_t batch_size_;
-  std::vector<int64_t> order_;
+  bool shuffle_;
+  std::vector<int64_t> order_;  // empty without shuffling: batches are views of the data
   int64_t batch_ = 0;
+  size_t x_row_bytes_ = 0, y_row_bytes_ = 0;
   Tensor x_buffer_, y_buffer_, x_, y_;
 };
 

@@ -81,6 +81,10 @@ class GraphBuilder {
   ValueId scatter_add(ValueId updates, ValueId indices, int64_t axis, int64_t dim_size);
   ValueId one_hot(ValueId indices, int64_t depth, DType dtype = kF32);
 
+  // Random numbers: f32 uniform in [0, 1) of `shape` (kDynamic = the batch); element i is a
+  // pure function of (seed, step, i). `step` is an i64 scalar, so masks change per step.
+  ValueId random_uniform(ValueId step, const Shape& shape, uint64_t seed);
+
   // Composites
   ValueId softmax(ValueId x, int64_t axis = -1);
   ValueId log_softmax(ValueId x, int64_t axis = -1);

@@ -31,6 +31,8 @@ enum class OpKind : uint8_t {
   kGather, kScatterAdd, kOneHot,
   // Composites (carry a decomposition into the primitives above)
   kSoftmax, kLogSoftmax, kCrossEntropy,
+  // Random numbers: a pure function of (seed, step, position), so runs are reproducible
+  kRandomUniform,
   // A chain of elementwise ops made one by the fusion pass (Node::fused holds it)
   kFusedElementwise,
 };

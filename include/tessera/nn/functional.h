@@ -23,9 +23,10 @@ namespace tessera {
 class Functional {
  public:
   Functional() = default;
-  // Layers are built here (weights created with `seed`); duplicate layer names are made
-  // unique ("dense", "dense_1", …) as Keras does. Throws Error when an output does not
-  // depend only on the given inputs.
+  // The layers were built when called (weights seeded from their names); duplicate layer
+  // names are made unique ("dense", "dense_1", …) as Keras does, renaming their weights.
+  // Throws Error when an output does not depend only on the given inputs, or an input is
+  // given twice.
   Functional(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
              std::string name = "model", uint64_t seed = 0);
 
@@ -34,6 +35,13 @@ class Functional {
   const std::vector<TensorType>& input_types() const { return input_types_; }
   const std::vector<TensorType>& output_types() const { return output_types_; }
   const std::vector<std::string>& input_names() const { return input_names_; }
+  const std::vector<SymbolicTensor>& inputs() const { return inputs_; }
+  const std::vector<SymbolicTensor>& outputs() const { return outputs_; }
+  // Every layer call in emission order (a shared layer appears once per call).
+  const std::vector<std::shared_ptr<const SymbolicCall>>& calls() const { return calls_; }
+  // The seed given at construction; the layers' weights come from their names (see
+  // Layer::operator()), so this is for the caller's use (e.g. dropout's CallContext::seed).
+  uint64_t seed() const { return seed_; }
 
   // Emits every layer call; `inputs` are ids in ctx.b, one per model input.
   std::vector<ValueId> emit(CallContext& ctx, std::span<const ValueId> inputs) const;
@@ -55,6 +63,9 @@ class Functional {
   std::vector<LayerPtr> layers_;
   std::vector<TensorType> input_types_, output_types_;
   std::vector<std::string> input_names_;
+  // Every layer call, each after the calls it reads (a layer called twice appears twice).
+  std::vector<std::shared_ptr<const SymbolicCall>> calls_;
+  uint64_t seed_ = 0;
 };
 
 }  // namespace tessera

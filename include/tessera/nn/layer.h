@@ -69,6 +69,14 @@ struct SymbolicCall {
   LayerPtr layer;                      // nullptr for Input()
   std::vector<SymbolicTensor> inputs;  // empty for Input()
   std::string input_name;              // for Input()
+  TensorType type;                     // the output's type (batch dim kDynamic)
+  // A hash of the call's position in the layer graph (layer name and config, the inputs'
+  // signatures): mixed into the layer's weight seed so that two layers that share a name
+  // before the model makes names unique still start from different weights.
+  uint64_t signature = 0;
+  // Calls made on this call's output so far, by their signature: a second identical layer
+  // (same name, config and inputs) gets a different signature, hence different weights.
+  mutable std::map<uint64_t, int> consumers;
 };
 
 // A model input of the given per-sample shape (the batch dimension is added).
@@ -104,9 +112,16 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // The constructor arguments, for saving the architecture ({"units": 64, ...}).
   virtual nlohmann::json config() const;
 
-  // Functional API: records a call of this layer.
+  // Functional API: records a call of this layer and builds it from the input types. The
+  // weights are drawn from Rng(weight_seed(name, call signature)), so the same program
+  // always starts from the same weights.
   SymbolicTensor operator()(const SymbolicTensor& x);
   SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs);
+
+  // "layer 'dense' (Dense)", for error messages.
+  std::string describe() const;
+  // The input types build() saw (empty before it).
+  const std::vector<TensorType>& built_input_types() const { return built_inputs_; }
 
  protected:
   // Subclasses create their weights here.
@@ -116,8 +131,13 @@ class Layer : public std::enable_shared_from_this<Layer> {
  private:
   std::string name_;
   bool built_ = false;
+  std::vector<TensorType> built_inputs_;
   std::vector<VariablePtr> weights_;
+  std::vector<std::string> weight_short_names_;  // "kernel", parallel to weights_
   std::optional<Shape> input_shape_;
 };
+
+// The seed of a layer's weights: a hash of its name mixed with `salt` (a call signature).
+uint64_t weight_seed(const std::string& layer_name, uint64_t salt = 0);
 
 }  // namespace tessera

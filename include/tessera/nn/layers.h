@@ -28,10 +28,15 @@ struct DenseOptions {
   std::string name;                  // empty: "dense", made unique by the model
 };
 
+// kernel [in, units], bias [units]; on inputs of rank > 2 it applies to the last axis (the
+// matmul broadcasts the kernel over the leading dims). A rank-1 input is an error.
 LayerPtr Dense(int64_t units, DenseOptions options = {});
 LayerPtr Activation(std::string activation, std::string name = {});
 // Inverted dropout: at training time zeroes each element with probability `rate` and scales
-// the rest by 1/(1-rate); identity at inference. Masks depend on (seed, step, position).
+// the rest by 1/(1-rate); identity at inference. Masks depend on (seed, step, position):
+// the random_uniform op with CallContext::step and a seed mixing CallContext::seed with the
+// layer's name, so masks change per step, repeat for the same step, and match on every
+// backend. Without ctx.step the step is the constant 0.
 LayerPtr Dropout(double rate, std::string name = {});
 LayerPtr Flatten(std::string name = {});
 // Target per-sample shape (no batch dim).

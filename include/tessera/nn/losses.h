@@ -19,8 +19,9 @@ class Loss {
   virtual std::string name() const = 0;
   // Per-sample loss, shape [N] (mean over any non-batch axes), dtype of y_pred.
   virtual ValueId per_sample(GraphBuilder& b, ValueId y_pred, ValueId y_true) const = 0;
-  // The dtype and per-sample shape the targets must have for predictions of `pred` type;
-  // used to check data before training (error names the expected shape).
+  // The type the targets must have for predictions of `pred` type, with pred's batch dim
+  // (sparse CE: i32 [N, ...] class ids, i64 and [N, 1] are accepted too; the others: pred's
+  // type); used to check data before training (error names the expected shape).
   virtual TensorType target_type(const TensorType& pred) const = 0;
 };
 

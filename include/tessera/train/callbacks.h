@@ -8,6 +8,8 @@
 //       csv_logger("history.csv")}});
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,20 +21,37 @@ namespace tessera {
 class Model;
 using Logs = std::map<std::string, double>;
 
+// What fit() tells its callbacks before training (Keras' callback.params).
+struct CallbackParams {
+  int epochs = 1;  // the last epoch is epochs − 1
+  int initial_epoch = 0;
+  int64_t steps = 0;  // batches per epoch
+  int verbose = 1;
+};
+
 class Callback {
  public:
   virtual ~Callback() = default;
+  virtual void set_params(const CallbackParams& params) { params_ = params; }
   virtual void on_train_begin(Model&, const Logs&) {}
   virtual void on_train_end(Model&, const Logs&) {}
-  virtual void on_epoch_begin(Model&, int epoch, const Logs&) {}
-  virtual void on_epoch_end(Model&, int epoch, const Logs&) {}
-  virtual void on_batch_end(Model&, int64_t batch, const Logs&) {}
+  virtual void on_epoch_begin(Model&, int /*epoch*/, const Logs&) {}
+  virtual void on_epoch_end(Model&, int /*epoch*/, const Logs&) {}
+  virtual void on_batch_end(Model&, int64_t /*batch*/, const Logs&) {}
+  // fit() is leaving with an Error (a NaN loss, bad data): finish any output cleanly.
+  virtual void on_train_abort(Model&) {}
+
+ protected:
+  CallbackParams params_;
 };
 using CallbackPtr = std::shared_ptr<Callback>;
 
 // The default: a Keras-style progress bar (bar, ETA, running loss and metrics) on a
 // terminal, one line per epoch otherwise. verbose 0: silent; 2: one line per epoch.
 CallbackPtr progress_bar(int verbose = 1);
+// As above, writing to `out`; `terminal` chooses the live bar (redrawn with \r) or one line
+// per epoch. progress_bar() uses stdout and isatty.
+CallbackPtr progress_bar(int verbose, std::FILE* out, bool terminal);
 
 struct EarlyStoppingOptions {
   std::string monitor = "val_loss";

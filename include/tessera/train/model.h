@@ -42,13 +42,13 @@ struct FitOptions {
   int epochs = 1;
   int64_t batch_size = 32;
   bool shuffle = true;
-  uint64_t seed = 0;                       // shuffling, dropout
+  uint64_t seed = 0;  // shuffling, dropout
   std::optional<Dataset> validation_data;
   double validation_split = 0.0;           // taken from the end, before shuffling
   std::map<int64_t, double> class_weight;  // class id -> weight
   std::vector<CallbackPtr> callbacks;      // a progress bar is added unless verbose == 0
   int verbose = 1;
-  int initial_epoch = 0;                   // for resuming
+  int initial_epoch = 0;  // for resuming
 };
 
 struct History {
@@ -58,10 +58,10 @@ struct History {
 
 class Model {
  public:
-  Model() = default;
+  Model();
   Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
         std::string name = "model", uint64_t seed = 0);
-  explicit Model(Functional net) : net_(std::move(net)) {}
+  explicit Model(Functional net);
   virtual ~Model();
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
@@ -70,8 +70,7 @@ class Model {
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
   History fit(const Dataset& train, FitOptions options = {});
   // Loss and metrics over the data, as Keras' evaluate(return_dict=True).
-  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y,
-                                         int64_t batch_size = 32);
+  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32);
   Tensor predict(const Tensor& x, int64_t batch_size = 32);
 
   std::string summary() const { return net().summary(); }
@@ -84,11 +83,28 @@ class Model {
   void set_epoch(int epoch) { epoch_ = epoch; }
   bool stop_training = false;  // set by callbacks (EarlyStopping)
 
+  // Copies of every weight (net().variables() order) and writing them back in place, so
+  // compiled programs, which share the variables' buffers, see the new values.
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);
+  int64_t step() const { return step_; }  // training steps taken (the optimizer's counter)
+  // The compiled step graphs (for reports and simulators); valid after compile().
+  const Graph& train_graph() const;
+  const Graph& predict_graph();
+
  protected:
   Functional net_;
+  // Sequential calls this when its layers change: cached graphs and programs are rebuilt.
+  void architecture_changed();
 
  private:
   struct Compiled;  // graphs and programs per batch size
+  void build_graphs(uint64_t seed);
+  Compiled& inference_state();
+  // Checks data against the model's input and the loss's targets; converts dtypes when
+  // that loses nothing. Throws Error naming `what`, the expected and the actual type.
+  Dataset prepare_data(const Dataset& data, const std::string& what, bool with_targets);
+  Logs evaluate_dataset(const Dataset& data, int64_t batch_size);
   CompileConfig config_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;

@@ -21,15 +21,19 @@ namespace tessera {
 using LearningRateSchedule = std::function<double(int64_t step)>;
 
 struct OptimizerOptions {
-  double learning_rate = 0.001;     // Keras defaults: 0.01 for sgd, 0.001 otherwise
-  LearningRateSchedule schedule;    // overrides learning_rate when set
-  double momentum = 0.0;            // sgd, rmsprop
-  bool nesterov = false;            // sgd
+  // 0 means the Keras default of the optimizer: 0.01 for sgd, 0.001 otherwise.
+  double learning_rate = 0.0;
+  LearningRateSchedule schedule;                        // overrides learning_rate when set
+  double momentum = 0.0;                                // sgd, rmsprop
+  bool nesterov = false;                                // sgd
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam, adamw
-  double weight_decay = 0.004;      // adamw (decoupled)
-  double rho = 0.9;                 // rmsprop
-  double clipnorm = 0.0;            // > 0: clip each gradient to this L2 norm
+  double weight_decay = 0.004;                          // adamw (decoupled)
+  double rho = 0.9;                                     // rmsprop
+  double clipnorm = 0.0;                                // > 0: clip each gradient to this L2 norm
 };
+
+// The Keras default learning rate of an optimizer (0.01 for sgd, 0.001 otherwise).
+double default_learning_rate(const std::string& optimizer);
 
 struct ParamGrad {
   VariablePtr variable;
@@ -46,16 +50,23 @@ class Optimizer {
   // Sets the learning-rate variable for the next step from the schedule.
   void set_step(int64_t step);
   double current_learning_rate() const;
+  // A constant learning rate from now on (drops any schedule); LearningRateScheduler uses it.
+  void set_learning_rate(double lr);
+  // Steps applied so far: the in-graph counter (restored by checkpoints).
+  int64_t iterations() const;
+  const OptimizerOptions& options() const { return options_; }  // learning_rate resolved
   // Slots, the learning rate and the iteration counter: what a checkpoint saves.
   const std::vector<VariablePtr>& variables() const { return variables_; }
   virtual nlohmann::json config() const;
 
  protected:
   explicit Optimizer(OptimizerOptions options);
+  // Names the state variables "<name>/learning_rate" and "<name>/iterations".
+  Optimizer(const std::string& name, OptimizerOptions options);
   OptimizerOptions options_;
-  VariablePtr learning_rate_;  // f32 rank 0, written by set_step
-  VariablePtr iterations_;     // i64 rank 0, incremented in the graph
-  std::vector<VariablePtr> variables_;
+  VariablePtr learning_rate_;           // f32 rank 0, written by set_step
+  VariablePtr iterations_;              // i64 rank 0, incremented in the graph
+  std::vector<VariablePtr> variables_;  // learning rate, iterations, then slots
 };
 
 // sgd, adam, adamw, rmsprop. Throws Error naming the optimizer when unknown.

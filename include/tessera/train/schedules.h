@@ -18,7 +18,9 @@ LearningRateSchedule exponential_decay(double lr, int64_t decay_steps, double ra
                                        bool staircase = false);
 // lr · (alpha + (1 − alpha) · ½(1 + cos(π · min(step, decay_steps) / decay_steps)))
 LearningRateSchedule cosine_decay(double lr, int64_t decay_steps, double alpha = 0.0);
-// Linear warm-up from 0 to the schedule's value over warmup_steps, then the schedule.
+// Linear warm-up from 0 to the schedule's first value over warmup_steps, then the schedule
+// shifted by warmup_steps (the decay starts after the warm-up, as in Keras' CosineDecay):
+// step < w: schedule(0)·step/w; else schedule(step − w).
 LearningRateSchedule with_warmup(LearningRateSchedule schedule, int64_t warmup_steps);
 
 }  // namespace tessera

@@ -121,6 +121,8 @@ KernelFn lookup(const Graph& g, ValueId id) {
       return is_float(in(0)) ? cpu::softmax_kernel : nullptr;
     case OpKind::kCrossEntropy:
       return is_float(in(0)) && is_index(in(1)) ? cpu::cross_entropy_kernel : nullptr;
+    case OpKind::kRandomUniform:
+      return in(0) == kI64 && n.type.dtype == kF32 ? cpu::random_uniform_kernel : nullptr;
     case OpKind::kFusedElementwise:
       return fused_supported(g, n) ? cpu::fused_kernel : nullptr;
   }

@@ -143,6 +143,7 @@ void pad_kernel(const KernelArgs& args);
 void gather_kernel(const KernelArgs& args);    // cpu_indexing.cpp
 void scatter_add_kernel(const KernelArgs& args);
 void one_hot_kernel(const KernelArgs& args);
+void random_uniform_kernel(const KernelArgs& args);  // cpu_random.cpp
 
 // Copies a strided view: dst[i] = src[i] over `shape`, strides in elements (0 broadcasts).
 void strided_copy(const void* src, std::span<const int64_t> src_strides, void* dst,

@@ -165,6 +165,8 @@ KernelFn kernel_for(OpKind op) {
       return softmax_kernel;
     case OpKind::kCrossEntropy:
       return cross_entropy_kernel;
+    case OpKind::kRandomUniform:
+      return random_uniform_kernel;
     case OpKind::kFusedElementwise:
       return nullptr;  // RefBackend::compile decomposes fused nodes into primitives
   }

@@ -114,5 +114,6 @@ void scatter_add_kernel(const KernelArgs& args);
 void one_hot_kernel(const KernelArgs& args);
 void softmax_kernel(const KernelArgs& args);  // softmax and log_softmax
 void cross_entropy_kernel(const KernelArgs& args);
+void random_uniform_kernel(const KernelArgs& args);  // ref_random.cpp
 
 }  // namespace tessera::ref

@@ -1,0 +1,247 @@
+// Tessera side of the peer benchmark (scripts/run-peers.sh runs it beside
+// bench/peers/torch_bench.py). Trains one model through the Keras-style Model API
+// (Sequential, compile, fit with verbose = 0), then times batch-1 inference, and prints one
+// JSON line with the same keys as the PyTorch script.
+//
+//   bench_peers_tessera --model seed|mnist [--threads 2] [--epochs N] [--warmup-epochs 1]
+//                       [--train-size 8192] [--infer-calls 3000] [--data-dir DIR]
+//
+// Models:
+//   seed   Dense 64 relu -> Dense 10 softmax on 32 features, batch 32, adam, sparse
+//          categorical cross-entropy, metrics accuracy; synthetic_classification (8192)
+//   mnist  784-256-128-10 relu MLP (softmax output), batch 128, Fashion-MNIST train split
+//
+// Training throughput is samples per second of the median timed epoch (epoch boundaries
+// from a callback, so an epoch includes the shuffle and the batch copies, as in Keras).
+// Batch-1 inference is timed two ways: Model::predict on a [1, features] tensor, and the
+// lowest-overhead public path: the model's inference graph (Functional::emit) compiled
+// once into a Program for batch 1 and run with Program::run.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tessera/backends/scheduler.h"
+#include "tessera/core/thread_pool.h"
+#include "tessera/data/dataset.h"
+#include "tessera/data/loaders.h"
+#include "tessera/nn/layers.h"
+#include "tessera/train/model.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string model;
+  int threads = 2;
+  int epochs = 0;  // 0: 10 for seed, 3 for mnist
+  int warmup_epochs = 1;
+  int64_t train_size = 8192;
+  int infer_calls = 3000;
+  std::string data_dir;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "bench_peers_tessera: %s\nusage: bench_peers_tessera --model seed|mnist "
+               "[--threads N] [--epochs N] [--warmup-epochs N] [--train-size N] "
+               "[--infer-calls N] [--data-dir DIR]\n",
+               why);
+  std::exit(2);
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) usage(("missing value after " + flag).c_str());
+    std::string value = argv[++i];
+    if (flag == "--model") {
+      a.model = value;
+    } else if (flag == "--threads") {
+      a.threads = std::atoi(value.c_str());
+    } else if (flag == "--epochs") {
+      a.epochs = std::atoi(value.c_str());
+    } else if (flag == "--warmup-epochs") {
+      a.warmup_epochs = std::atoi(value.c_str());
+    } else if (flag == "--train-size") {
+      a.train_size = std::atoll(value.c_str());
+    } else if (flag == "--infer-calls") {
+      a.infer_calls = std::atoi(value.c_str());
+    } else if (flag == "--data-dir") {
+      a.data_dir = value;
+    } else {
+      usage(("unknown option " + flag).c_str());
+    }
+  }
+  if (a.model != "seed" && a.model != "mnist") usage("--model must be seed or mnist");
+  if (a.epochs == 0) a.epochs = a.model == "seed" ? 10 : 3;
+  if (a.threads < 1 || a.epochs < 1 || a.warmup_epochs < 0 || a.infer_calls < 1)
+    usage("bad numeric option");
+  return a;
+}
+
+long max_rss_kib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;  // KiB on Linux
+}
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Records the wall time of every epoch.
+class EpochTimer : public tessera::Callback {
+ public:
+  void on_epoch_begin(tessera::Model&, int, const tessera::Logs&) override {
+    begin_ = Clock::now();
+  }
+  void on_epoch_end(tessera::Model&, int, const tessera::Logs& logs) override {
+    seconds.push_back(seconds_between(begin_, Clock::now()));
+    last_logs = logs;
+  }
+  std::vector<double> seconds;
+  tessera::Logs last_logs;
+
+ private:
+  Clock::time_point begin_;
+};
+
+// Median and 90th percentile of `calls` timed calls of `fn(i)`, in microseconds, after
+// 200 untimed ones.
+template <typename Fn>
+std::pair<double, double> time_calls(int calls, Fn&& fn) {
+  for (int i = 0; i < 200; ++i) fn(i);
+  std::vector<double> us;
+  us.reserve(calls);
+  for (int i = 0; i < calls; ++i) {
+    auto t0 = Clock::now();
+    fn(i);
+    auto t1 = Clock::now();
+    us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::vector<double> sorted = us;
+  std::sort(sorted.begin(), sorted.end());
+  return {median(us), sorted[static_cast<size_t>(0.9 * calls)]};
+}
+
+int run(const Args& args) {
+  using namespace tessera;
+  set_num_threads(args.threads);
+  long rss_start = max_rss_kib();
+
+  const bool seed = args.model == "seed";
+  const int64_t features = seed ? 32 : 784;
+  const int64_t batch = seed ? 32 : 128;
+  Dataset train;
+  if (seed) {
+    train = synthetic_classification(/*seed=*/7, args.train_size);
+  } else {
+    Dataset raw = load_fashion_mnist("train", args.data_dir);
+    train = Dataset{raw.x.reshape(Shape{raw.size(), features}), raw.y, "fashion-mnist"};
+  }
+  Sequential model = seed ? Sequential({
+                                Dense(64, {.activation = "relu", .input_shape = Shape{32}}),
+                                Dense(10, {.activation = "softmax"}),
+                            })
+                          : Sequential({
+                                Dense(256, {.activation = "relu", .input_shape = Shape{784}}),
+                                Dense(128, {.activation = "relu"}),
+                                Dense(10, {.activation = "softmax"}),
+                            });
+  // Field by field: g++ 12 warns (maybe-uninitialized) on a designated initializer here.
+  CompileConfig config;
+  config.optimizer = "adam";
+  config.loss = "sparse_categorical_crossentropy";
+  config.metrics = {"accuracy"};
+  model.compile(std::move(config));
+
+  auto timer = std::make_shared<EpochTimer>();
+  model.fit(train, {.epochs = args.warmup_epochs + args.epochs,
+                    .batch_size = batch,
+                    .shuffle = true,
+                    .seed = 1,
+                    .callbacks = {timer},
+                    .verbose = 0});
+  long train_rss = max_rss_kib();
+  std::vector<double> timed(timer->seconds.begin() + args.warmup_epochs, timer->seconds.end());
+  double epoch_s = median(timed);
+
+  // 256 single samples, each its own [1, features] tensor.
+  std::vector<Tensor> samples;
+  const float* xs = train.x.contiguous().data<float>();
+  for (int64_t i = 0; i < 256; ++i) {
+    Tensor s = Tensor::zeros(kF32, {1, features});
+    std::memcpy(s.data<float>(), xs + i * features, sizeof(float) * features);
+    samples.push_back(s);
+  }
+
+  // Model::predict, one sample per call.
+  auto [predict_us, predict_p90_us] = time_calls(args.infer_calls, [&](int i) {
+    Tensor out = model.predict(samples[i % samples.size()], 1);
+    if (out.numel() != 10) throw std::runtime_error("predict returned the wrong shape");
+  });
+
+  // The inference graph compiled once for batch 1 and run directly.
+  GraphBuilder b;
+  CallContext ctx{b};
+  ctx.training = false;
+  ValueId in = b.input("input", kF32, Shape{kDynamic, features});
+  b.output(model.net().emit(ctx, {&in, 1})[0]);
+  Graph g = b.finish();
+  Program program = compile_program(g, {.batch = 1, .backends = {"cpu"}});
+  auto [program_us, program_p90_us] = time_calls(args.infer_calls, [&](int i) {
+    const Tensor& x = samples[i % samples.size()];
+    const std::vector<Tensor>& out = program.run({&x, 1});
+    if (out[0].numel() != 10) throw std::runtime_error("program returned the wrong shape");
+  });
+
+  auto log_value = [&](const char* key) {  // JSON null when fit did not report it
+    auto it = timer->last_logs.find(key);
+    if (it == timer->last_logs.end()) return std::string("null");
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", it->second);
+    return std::string(text);
+  };
+  std::printf(
+      "{\"framework\": \"tessera\", \"model\": \"%s\", \"threads\": %d, \"batch\": %lld, "
+      "\"train_samples\": %lld, \"timed_epochs\": %d, \"train_samples_per_s\": %.6g, "
+      "\"epoch_s_median\": %.6g, \"final_loss\": %s, \"final_accuracy\": %s, "
+      "\"infer_latency_us\": %.6g, \"infer_latency_p90_us\": %.6g, "
+      "\"predict_latency_us\": %.6g, \"predict_latency_p90_us\": %.6g, "
+      "\"start_max_rss_kib\": %ld, \"train_max_rss_kib\": %ld, \"max_rss_kib\": %ld}\n",
+      args.model.c_str(), args.threads, static_cast<long long>(batch),
+      static_cast<long long>(train.size()), args.epochs,
+      static_cast<double>(train.size()) / epoch_s, epoch_s, log_value("loss").c_str(),
+      log_value("accuracy").c_str(), program_us, program_p90_us, predict_us, predict_p90_us,
+      rss_start, train_rss, max_rss_kib());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = parse_args(argc, argv);
+  try {
+    return run(args);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_peers_tessera: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,189 @@
+// `tessera train MODEL`: compile, fit with the train module's progress bar, evaluate on the
+// test split, optionally save a checkpoint and write JSON results.
+#include <fmt/core.h>
+
+#include <chrono>
+
+#include "commands.h"
+#include "tessera/cli/sources.h"
+#include "tessera/core/error.h"
+#include "tessera/core/thread_pool.h"
+#include "tessera/train/checkpoint.h"
+
+namespace tessera::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The compile settings: flags over the spec's `compile:` over Keras' defaults.
+CompileConfig compile_config(const TrainArgs& a, const std::optional<CompileConfig>& base) {
+  CompileConfig c;  // (not value_or: g++ 12 warns about the std::function inside)
+  if (base) {
+    c = *base;
+  } else {
+    c.metrics = {"accuracy"};
+  }
+  if (!a.optimizer.empty() && a.optimizer != c.optimizer) {
+    c.optimizer = a.optimizer;
+    c.optimizer_options = OptimizerOptions{};
+    c.optimizer_options.learning_rate = a.optimizer == "sgd" ? 0.01 : 0.001;
+  } else if (!base) {
+    c.optimizer_options.learning_rate = c.optimizer == "sgd" ? 0.01 : 0.001;
+  }
+  if (a.learning_rate > 0) c.optimizer_options.learning_rate = a.learning_rate;
+  if (!a.loss.empty()) c.loss = a.loss;
+  c.backends = {a.backend};
+  return c;
+}
+
+nlohmann::json history_json(const History& h) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, values] : h.history) j[name] = values;
+  j["epoch"] = h.epochs;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json run_train(const TrainArgs& a) {
+  apply_threads(a.threads);
+  const std::string& source = a.resume.empty() ? a.model : a.resume;
+  ModelSource m = open_model(source, a.seed, {a.backend});
+  Model& model = m.model;
+  bool overrides = !a.optimizer.empty() || a.learning_rate > 0 || !a.loss.empty();
+  if (!model.compiled() || overrides) {
+    if (model.compiled())
+      fmt::print("note: new compile settings: the optimizer state of '{}' is reset\n", source);
+    model.compile(compile_config(a, m.compile));
+  }
+  const CompileConfig& config = model.compile_config();
+
+  std::string dataset = a.dataset.empty() ? default_dataset(model) : a.dataset;
+  DataSource data = open_dataset(dataset);
+  Dataset train = conform(data.train, model, "dataset '" + data.name + "'", config.loss);
+  std::optional<Dataset> test;
+  if (data.test)
+    test = conform(*data.test, model, "dataset '" + data.name + "' (test)", config.loss);
+
+  FitOptions fit;
+  fit.initial_epoch = model.epoch();
+  fit.epochs = model.epoch() + a.epochs;
+  fit.batch_size = a.batch_size;
+  fit.seed = a.seed;
+  fit.verbose = a.verbose;
+  if (a.validation_split > 0) {
+    fit.validation_split = a.validation_split;
+  } else if (test) {
+    fit.validation_data = *test;
+  }
+  int64_t n_train =
+      a.validation_split > 0
+          ? static_cast<int64_t>(static_cast<double>(train.size()) * (1.0 - a.validation_split))
+          : train.size();
+  fmt::print(
+      "Training {} ({} params) on {}: {} samples, epochs {}..{}, batch {}, {} lr {}, "
+      "backend {}, {} threads\n",
+      m.name, model.net().count_params(), data.name, n_train, fit.initial_epoch + 1, fit.epochs,
+      a.batch_size, config.optimizer, config.optimizer_options.learning_rate, a.backend,
+      num_threads());
+  std::fflush(stdout);
+
+  auto t0 = Clock::now();
+  History history = model.fit(train, fit);
+  double train_seconds = seconds_since(t0);
+
+  std::map<std::string, double> final_metrics;
+  double eval_seconds = 0;
+  if (test) {
+    auto t1 = Clock::now();
+    final_metrics = model.evaluate(test->x, test->y, std::max<int64_t>(a.batch_size, 256));
+    eval_seconds = seconds_since(t1);
+    fmt::print("test: {}\n", format_metrics(final_metrics));
+  }
+  if (!a.save.empty()) {
+    save_model(model, a.save);
+    fmt::print("saved {} (epoch {})\n", a.save, model.epoch());
+  }
+  double samples_per_s =
+      train_seconds > 0 ? static_cast<double>(n_train) * a.epochs / train_seconds : 0.0;
+  fmt::print("trained {} epochs in {:.2f} s ({:.0f} samples/s)\n", a.epochs, train_seconds,
+             samples_per_s);
+
+  nlohmann::json j = {
+      {"command", "train"},
+      {"model", m.name},
+      {"dataset", data.name},
+      {"backend", a.backend},
+      {"threads", num_threads()},
+      {"epochs", a.epochs},
+      {"initial_epoch", fit.initial_epoch},
+      {"batch_size", a.batch_size},
+      {"optimizer", config.optimizer},
+      {"learning_rate", config.optimizer_options.learning_rate},
+      {"loss", config.loss},
+      {"seed", a.seed},
+      {"params", model.net().count_params()},
+      {"history", history_json(history)},
+      {"final", nlohmann::json::object()},
+      {"timings",
+       {{"train_seconds", train_seconds},
+        {"evaluate_seconds", eval_seconds},
+        {"train_samples_per_second", samples_per_s}}},
+  };
+  for (const auto& [name, value] : final_metrics) j["final"]["test_" + name] = value;
+  if (!a.save.empty()) j["checkpoint"] = a.save;
+  write_json(a.json, j);
+  return j;
+}
+
+void add_train_command(CLI::App& app) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a model (zoo name, YAML spec or checkpoint)");
+  cmd->add_option("MODEL", a->model,
+                  "Zoo model (seed-mlp, mnist-mlp, mnist-linear, mnist-dropout, mnist-resmlp), "
+                  "YAML spec or checkpoint");
+  cmd->add_option("--dataset", a->dataset,
+                  "fashion-mnist, synthetic, FILE.csv or FILE.npz (default: the built-in one "
+                  "that fits the model)");
+  cmd->add_option("--epochs", a->epochs, "Epochs to train (after the resumed epoch)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--batch-size", a->batch_size, "Samples per step")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--optimizer", a->optimizer, "sgd, adam, adamw or rmsprop (default: adam)")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}));
+  cmd->add_option("--learning-rate", a->learning_rate,
+                  "Learning rate (default: 0.01 for sgd, 0.001 otherwise)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--loss", a->loss, "Loss (default: sparse_categorical_crossentropy)")
+      ->check(CLI::IsMember({"sparse_categorical_crossentropy", "categorical_crossentropy",
+                             "binary_crossentropy", "mse", "mae"}));
+  cmd->add_option("--validation-split", a->validation_split,
+                  "Fraction of the training data held out for validation (from the end)")
+      ->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--seed", a->seed, "Seed for initial weights, shuffling and dropout")
+      ->capture_default_str();
+  cmd->add_option("--verbose", a->verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2));
+  cmd->add_option("--save", a->save, "Save a checkpoint to FILE after training")->type_name("FILE");
+  cmd->add_option("--resume", a->resume, "Continue training from the checkpoint FILE")
+      ->type_name("FILE");
+  add_threads_option(cmd, &a->threads);
+  add_backend_option(cmd, &a->backend);
+  add_json_option(cmd, &a->json);
+  cmd->callback([a] {
+    if (a->model.empty() && a->resume.empty())
+      throw CLI::ValidationError("MODEL", "give a MODEL or --resume FILE");
+    if (!a->model.empty() && !a->resume.empty() && a->model != a->resume)
+      fmt::print("note: resuming from {}; its architecture replaces '{}'\n", a->resume, a->model);
+    run_train(*a);
+  });
+}
+
+}  // namespace tessera::cli

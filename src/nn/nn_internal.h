@@ -1,0 +1,22 @@
+// Internal to the nn module: hashing for seeds, shape helpers and the one-line formats the
+// layers, losses and summaries share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tessera/core/shape.h"
+
+namespace tessera {
+
+uint64_t mix64(uint64_t z);  // splitmix64 finalizer
+uint64_t hash_string(std::string_view s, uint64_t h = 0xcbf29ce484222325ull);
+
+// "(None, 64)": a shape as Keras prints it, kDynamic as None.
+std::string shape_tuple(const Shape& s);
+// The shape without its first (batch) dim, and the reverse.
+Shape per_sample(const Shape& s);
+Shape with_batch_dim(int64_t batch, const Shape& per_sample_shape);
+
+}  // namespace tessera
