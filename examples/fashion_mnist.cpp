@@ -29,13 +29,12 @@ int main(int argc, char** argv) {
   int epochs = argc > 1 ? std::atoi(argv[1]) : 5;
   Dataset train = load_fashion_mnist("train"), test = load_fashion_mnist("test");
 
-  // Layers are shared pointers (a layer may be called more than once), hence the `*`.
   SymbolicTensor inputs = Input({28, 28});
-  SymbolicTensor x = (*Flatten())(inputs);
-  x = (*Dense(256, {.activation = "relu"}))(x);
-  x = (*Dropout(0.1))(x);
-  x = (*Dense(128, {.activation = "relu"}))(x);
-  SymbolicTensor outputs = (*Dense(10, {.activation = "softmax"}))(x);
+  SymbolicTensor x = Flatten()(inputs);
+  x = Dense(256, {.activation = "relu"})(x);
+  x = Dropout(0.1)(x);
+  x = Dense(128, {.activation = "relu"})(x);
+  SymbolicTensor outputs = Dense(10, {.activation = "softmax"})(x);
   Model model({inputs}, {outputs}, "fashion");
   std::printf("%s", model.summary().c_str());
 

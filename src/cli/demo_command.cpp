@@ -20,7 +20,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--batch-size", a->batch_size, "Samples per step")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cmd->add_option("--seed", a->seed, "Seed for initial weights and shuffling")
+  cmd->add_option("--seed", a->seed, "Seed for initial weights, shuffling and dropout")
       ->capture_default_str();
   cmd->add_option("--save", a->save, "Save a checkpoint to FILE")->type_name("FILE");
   add_threads_option(cmd, &a->threads);

@@ -15,12 +15,11 @@ struct EvaluateArgs {
   std::string model, dataset, json, backend = "cpu";
   int64_t batch_size = 256;
   int threads = 0;
-  uint64_t seed = 0;
 };
 
 void run_evaluate(const EvaluateArgs& a) {
   apply_threads(a.threads);
-  ModelSource m = open_model(a.model, a.seed, {a.backend});
+  ModelSource m = open_model(a.model, 0, {a.backend});
   if (!m.model.compiled()) {
     CompileConfig c;  // (not value_or: g++ 12 warns about the std::function inside)
     if (m.compile) {
@@ -69,8 +68,6 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("--batch-size", a->batch_size, "Samples per step")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cmd->add_option("--seed", a->seed, "Seed for the initial weights of an untrained model")
-      ->capture_default_str();
   add_threads_option(cmd, &a->threads);
   add_backend_option(cmd, &a->backend);
   add_json_option(cmd, &a->json);

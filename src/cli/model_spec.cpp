@@ -6,6 +6,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -337,6 +339,13 @@ ModelSpec load_model_spec(const std::string& path) {
 }
 
 Model build_model(const ModelSpec& spec, uint64_t seed) {
+  // The seed picks the initial weights too (as keras.utils.set_random_seed), for this
+  // model only.
+  struct SeedScope {
+    uint64_t saved = random_seed();
+    explicit SeedScope(uint64_t s) { set_random_seed(s); }
+    ~SeedScope() { set_random_seed(saved); }
+  } seed_scope(seed);
   SymbolicTensor x = Input(spec.input_shape);
   std::map<std::string, SymbolicTensor> named = {{"input", x}};
   SymbolicTensor prev = x;

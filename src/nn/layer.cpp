@@ -2,6 +2,8 @@
 // per-graph parameter nodes of CallContext.
 #include "tessera/nn/layer.h"
 
+#include <atomic>
+
 #include "nn_internal.h"
 #include "tessera/core/error.h"
 
@@ -23,9 +25,17 @@ uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+namespace {
+std::atomic<uint64_t> g_random_seed{0};
+}  // namespace
+
 uint64_t weight_seed(const std::string& layer_name, uint64_t salt) {
-  return mix64(hash_string(layer_name) ^ salt);
+  uint64_t global = g_random_seed.load();
+  return mix64(hash_string(layer_name) ^ salt ^ (global ? mix64(global) : 0));
 }
+
+void set_random_seed(uint64_t seed) { g_random_seed.store(seed); }
+uint64_t random_seed() { return g_random_seed.load(); }
 
 std::string shape_tuple(const Shape& s) {
   // Python's tuple repr, with None for the batch: (None, 64), (None,).

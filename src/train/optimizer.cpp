@@ -222,7 +222,7 @@ double Optimizer::current_learning_rate() const { return learning_rate_->value.g
 void Optimizer::set_learning_rate(double lr) {
   TS_CHECK(std::isfinite(lr) && lr >= 0, ErrorKind::kInvalidArgument,
            "learning rate must be finite and >= 0, got {}", lr);
-  options_.schedule = nullptr;
+  options_.schedule = {};
   options_.learning_rate = lr;
   learning_rate_->value.set(0, lr);
 }

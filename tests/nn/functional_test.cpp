@@ -13,16 +13,16 @@ namespace {
 
 Functional mlp() {
   auto x = Input({32});
-  auto h = (*Dense(64, {.activation = "relu"}))(x);
-  return Functional({x}, {(*Dense(10, {.activation = "softmax"}))(h)}, "sequential");
+  auto h = Dense(64, {.activation = "relu"})(x);
+  return Functional({x}, {Dense(10, {.activation = "softmax"})(h)}, "sequential");
 }
 
 Functional residual() {
   auto x = Input({32});
-  auto h = (*Dense(64, {.activation = "relu"}))(x);
-  auto s = (*Dense(64))(x);
-  auto a = (*Add())({h, s});
-  return Functional({x}, {(*Dense(10, {.activation = "softmax"}))(a)}, "residual");
+  auto h = Dense(64, {.activation = "relu"})(x);
+  auto s = Dense(64)(x);
+  auto a = Add()({h, s});
+  return Functional({x}, {Dense(10, {.activation = "softmax"})(a)}, "residual");
 }
 
 TEST(Functional, NamesAreMadeUniqueAsKerasDoes) {
@@ -65,7 +65,7 @@ TEST(Functional, SharedLayerSharesWeights) {
 TEST(Functional, Errors) {
   auto x = Input({3}, kF32, "x");
   auto other = Input({3}, kF32, "other");
-  auto y = (*Dense(2, {.name = "head"}))(other);
+  auto y = Dense(2, {.name = "head"})(other);
   expect_error([&] { Functional({x}, {y}); }, {"output 0", "head", "'other'"});
   expect_error([&] { Functional({x, x}, {x}); }, {"given twice"});
   Functional f({x}, {x});  // an identity model is fine
@@ -118,14 +118,14 @@ TEST(Functional, SummaryResidual) {
 
 TEST(Functional, JsonRoundTrip) {
   auto x = Input({4, 3}, kF32, "pixels");
-  auto f = (*Flatten())(x);
-  auto h = (*Dense(8, {.activation = "gelu", .kernel_initializer = "he_normal"}))(f);
-  auto d = (*Dropout(0.25))(h);
-  auto s = (*Dense(8, {.use_bias = false}))(f);
-  auto a = (*Add())({d, s});
-  auto c = (*Concatenate())({a, (*Activation("tanh"))(s)});
-  auto r = (*Reshape({2, -1}))(c);
-  Functional net({x}, {(*Dense(3, {.activation = "softmax"}))(r), s}, "net");
+  auto f = Flatten()(x);
+  auto h = Dense(8, {.activation = "gelu", .kernel_initializer = "he_normal"})(f);
+  auto d = Dropout(0.25)(h);
+  auto s = Dense(8, {.use_bias = false})(f);
+  auto a = Add()({d, s});
+  auto c = Concatenate()({a, Activation("tanh")(s)});
+  auto r = Reshape({2, -1})(c);
+  Functional net({x}, {Dense(3, {.activation = "softmax"})(r), s}, "net");
   nlohmann::json j = net.to_json();
   Functional back = Functional::from_json(j);
   EXPECT_EQ(back.to_json(), j) << j.dump(2);
@@ -152,10 +152,10 @@ TEST(Functional, JsonRoundTrip) {
 // batch of 5: autodiff's gradients of every weight against central differences, on ref.
 TEST(Functional, GradientCheckThroughAWholeModel) {
   auto x = Input({6});
-  auto h = (*Dense(4, {.activation = "relu"}))(x);
-  auto dr = (*Dropout(0.3))(h);
+  auto h = Dense(4, {.activation = "relu"})(x);
+  auto dr = Dropout(0.3)(h);
   // dr and h are outputs too, to see that dropout acted.
-  Functional net({x}, {(*Dense(3, {.activation = "softmax"}))(dr), dr, h});
+  Functional net({x}, {Dense(3, {.activation = "softmax"})(dr), dr, h});
   auto loss = make_loss("sparse_categorical_crossentropy");
 
   GraphBuilder b;

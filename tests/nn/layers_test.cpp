@@ -54,7 +54,7 @@ TEST(Layers, DenseOnRank3AppliesToTheLastAxis) {
 TEST(Layers, Activations) {
   auto act = [](const std::string& a, std::vector<float> v) {
     auto x = Input({static_cast<int64_t>(v.size())});
-    Functional net({x}, {(*Activation(a))(x)});
+    Functional net({x}, {Activation(a)(x)});
     return run(net, {f32(v, {1, static_cast<int64_t>(v.size())})})[0];
   };
   expect_values(act("softmax", {0, std::log(3.0f)}), {0.25, 0.75});
@@ -68,16 +68,16 @@ TEST(Layers, Activations) {
 
 TEST(Layers, FlattenAndReshape) {
   auto x = Input({2, 3});
-  auto f = (*Flatten())(x);
+  auto f = Flatten()(x);
   EXPECT_EQ(f.type(), (TensorType{kF32, {kDynamic, 6}}));
-  auto r = (*Reshape({3, -1}))(f);  // -1 inferred: 6 / 3 = 2
+  auto r = Reshape({3, -1})(f);  // -1 inferred: 6 / 3 = 2
   EXPECT_EQ(r.type(), (TensorType{kF32, {kDynamic, 3, 2}}));
   Functional net({x}, {f, r});
   std::vector<Tensor> out = run(net, {f32({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {2, 2, 3})});
   EXPECT_EQ(out[0].shape(), (Shape{2, 6}));
   EXPECT_EQ(out[1].shape(), (Shape{2, 3, 2}));
   expect_values(out[1], {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
-  expect_error([&] { (*Reshape({4, -1}))(f); }, {"reshape", "6 elements"});
+  expect_error([&] { Reshape({4, -1})(f); }, {"reshape", "6 elements"});
   expect_error([] { Reshape({-1, -1}); }, {"more than one -1"});
 }
 
@@ -86,8 +86,8 @@ TEST(Layers, FlattenAndReshape) {
 TEST(Layers, AddAndConcatenate) {
   auto a = Input({3}, kF32, "a");
   auto b = Input({1}, kF32, "b");
-  auto sum = (*Add())({a, b});
-  auto cat = (*Concatenate())({a, b});
+  auto sum = Add()({a, b});
+  auto cat = Concatenate()({a, b});
   EXPECT_EQ(cat.type(), (TensorType{kF32, {kDynamic, 4}}));
   Functional net({a, b}, {sum, cat});
   std::vector<Tensor> out = run(net, {f32({1, 2, 3}, {1, 3}), f32({10}, {1, 1})});
@@ -96,15 +96,15 @@ TEST(Layers, AddAndConcatenate) {
 }
 
 TEST(Layers, BadInputs) {
-  expect_error([] { (*Dense(3))(Input({})); }, {"layer 'dense' (Dense)", "rank >= 2"});
-  expect_error([] { (*Add())({Input({3}), Input({4})}); },
+  expect_error([] { Dense(3)(Input({})); }, {"layer 'dense' (Dense)", "rank >= 2"});
+  expect_error([] { Add()({Input({3}), Input({4})}); },
                {"layer 'add' (Add)", "[N, 3]", "[N, 4]"});
   expect_error([] { Dense(3, {.activation = "swish"}); }, {"dense", "swish", "relu"});
   expect_error([] { Activation("swish", "act"); }, {"act", "swish", "gelu"});
   expect_error([] { Dense(3, {.kernel_initializer = "orthogonal"}); },
                {"dense", "orthogonal", "glorot_uniform"});
-  expect_error([] { (*Concatenate(2))({Input({2, 3}), Input({3, 3})}); }, {"concatenate"});
-  expect_error([] { (*Concatenate(0))({Input({2}), Input({3})}); }, {"concatenate", "batch"});
+  expect_error([] { Concatenate(2)({Input({2, 3}), Input({3, 3})}); }, {"concatenate"});
+  expect_error([] { Concatenate(0)({Input({2}), Input({3})}); }, {"concatenate", "batch"});
   expect_error([] { Dropout(1.0); }, {"dropout", "rate"});
   // Built once: a second call with another input type is an error naming the layer.
   LayerPtr d = Dense(2, {.name = "head"});
@@ -136,7 +136,7 @@ TEST(Layers, ConfigsRoundTrip) {
 
 Functional dropout_net(double rate) {
   auto x = Input({100});
-  return Functional({x}, {(*Dropout(rate))(x)});
+  return Functional({x}, {Dropout(rate)(x)});
 }
 
 TEST(Dropout, FractionAndScale) {

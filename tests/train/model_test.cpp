@@ -184,9 +184,9 @@ TEST(Model, SequentialAddKeepsExistingWeights) {
 
 TEST(Model, FunctionalResidualModelTrains) {
   SymbolicTensor x = Input({32});
-  SymbolicTensor h = (*Dense(32, {.activation = "relu"}))(x);
-  SymbolicTensor r = (*Add())({h, x});
-  SymbolicTensor y = (*Dense(10, {.activation = "softmax"}))(r);
+  SymbolicTensor h = Dense(32, {.activation = "relu"})(x);
+  SymbolicTensor r = Add()({h, x});
+  SymbolicTensor y = Dense(10, {.activation = "softmax"})(r);
   Model model({x}, {y}, "residual", 6);
   model.compile(seed_config("rmsprop"));
   Dataset d = synthetic_classification(7, 512);

@@ -45,7 +45,18 @@ struct CallContext {
 };
 
 class Layer;
-using LayerPtr = std::shared_ptr<Layer>;
+class SymbolicTensor;
+
+// A shared layer that can be called as in Keras: `Dense(64)(x)`, `Add()({a, b})`.
+class LayerPtr : public std::shared_ptr<Layer> {
+ public:
+  LayerPtr() = default;
+  template <typename T>
+  LayerPtr(std::shared_ptr<T> p) : std::shared_ptr<Layer>(std::move(p)) {}  // NOLINT
+  LayerPtr(std::nullptr_t) {}                                               // NOLINT
+  SymbolicTensor operator()(const SymbolicTensor& x) const;
+  SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs) const;
+};
 struct SymbolicCall;
 
 // The output of a layer call in the functional API: a type (batch dim kDynamic) and the
@@ -137,7 +148,18 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::optional<Shape> input_shape_;
 };
 
-// The seed of a layer's weights: a hash of its name mixed with `salt` (a call signature).
+// The seed of a layer's weights: a hash of its name mixed with `salt` (a call signature)
+// and the process-wide seed below.
 uint64_t weight_seed(const std::string& layer_name, uint64_t salt = 0);
+
+// Keras' set_random_seed: the initial weights of layers built from now on depend on it
+// (default 0). Shuffling and dropout take their seeds from fit().
+void set_random_seed(uint64_t seed);
+uint64_t random_seed();
+
+inline SymbolicTensor LayerPtr::operator()(const SymbolicTensor& x) const { return (**this)(x); }
+inline SymbolicTensor LayerPtr::operator()(const std::vector<SymbolicTensor>& xs) const {
+  return (**this)(xs);
+}
 
 }  // namespace tessera

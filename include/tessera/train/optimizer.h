@@ -11,14 +11,31 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tessera/nn/layer.h"
 
 namespace tessera {
 
-// A learning rate as a function of the step (0-based). Built-ins in schedules.h.
-using LearningRateSchedule = std::function<double(int64_t step)>;
+// A learning rate as a function of the step (0-based). Built-ins in schedules.h. A shared
+// callable rather than a bare std::function: g++ 12 warns (falsely) about std::function
+// members of aggregates built with designated initializers, which is how users write
+// `model.compile({.optimizer = "adam", ...})`.
+class LearningRateSchedule {
+ public:
+  LearningRateSchedule() = default;
+  template <typename F>
+    requires std::is_invocable_r_v<double, F&, int64_t> &&
+             (!std::is_same_v<std::decay_t<F>, LearningRateSchedule>)
+  LearningRateSchedule(F f)  // NOLINT: implicit, so lambdas convert as they did
+      : fn_(std::make_shared<const std::function<double(int64_t)>>(std::move(f))) {}
+  double operator()(int64_t step) const { return (*fn_)(step); }
+  explicit operator bool() const { return fn_ != nullptr; }
+
+ private:
+  std::shared_ptr<const std::function<double(int64_t)>> fn_;
+};
 
 struct OptimizerOptions {
   // 0 means the Keras default of the optimizer: 0.01 for sgd, 0.001 otherwise.
