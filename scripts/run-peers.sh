@@ -43,7 +43,39 @@ run_tessera() {
   "${exe}" --model "$1" --threads "${threads}" >> "${results}"
 }
 
+# Busy percentage of all cores over 2 s, from /proc/stat (idle and iowait count as idle).
+busy_percent() {
+  local a b
+  read -r -a a < <(head -1 /proc/stat)
+  sleep 2
+  read -r -a b < <(head -1 /proc/stat)
+  local total=0 i
+  for ((i = 1; i < ${#a[@]}; ++i)); do total=$((total + b[i] - a[i])); done
+  local idle=$((b[4] - a[4] + b[5] - a[5]))
+  echo $((total > 0 ? 100 * (total - idle) / total : 0))
+}
+
+# PyTorch's OpenMP threads slow down by 10-50x when another process takes a core (each of
+# the many parallel regions of a step waits for a descheduled thread), so a repetition
+# starts only when the machine is quiet: at most QUIET_BUSY % busy (default 15), waiting up
+# to QUIET_WAIT seconds (default 900) before going ahead anyway, marked "busy".
+quiet_busy=${QUIET_BUSY:-15}
+quiet_wait=${QUIET_WAIT:-900}
+wait_for_quiet() {
+  local waited=0 busy
+  while busy=$(busy_percent); ((busy > quiet_busy)); do
+    if ((waited >= quiet_wait)); then
+      echo "# machine still ${busy}% busy after ${waited} s; going ahead (busy)"
+      return
+    fi
+    sleep 8
+    waited=$((waited + 10))
+  done
+  echo "# machine ${busy}% busy (others) before repetition; waited ${waited} s"
+}
+
 for ((rep = 1; rep <= reps; ++rep)); do
+  wait_for_quiet
   for model in seed mnist; do
     if ((rep % 2)); then
       run_torch "${model}"

@@ -11,7 +11,10 @@ import json
 import statistics
 import sys
 
-MODELS = [("seed", "seed (32-64-10, batch 32)", 3.0), ("mnist", "mnist-mlp (784-256-128-10, batch 128)", 1.5)]
+MODELS = [
+    ("seed", "seed (32-64-10, batch 32)", 3.0),
+    ("mnist", "mnist-mlp (784-256-128-10, batch 128)", 1.5),
+]
 
 
 def main():
@@ -42,6 +45,14 @@ def main():
                      for r in runs[(fw, model)]]
             print("  %-5s %-7s  %s" % (model, fw, "   ".join(cells)))
     print()
+    # A quiet machine gives repetitions within a few percent of each other; a wide spread
+    # means another process took a core during some of them (PyTorch suffers most).
+    for (fw, model), rs in sorted(runs.items()):
+        rates = [r["train_samples_per_s"] for r in rs]
+        if max(rates) > 1.5 * min(rates):
+            print("WARNING: %s/%s training throughput varies %.1fx across repetitions: the "
+                  "machine was not quiet; rerun before quoting." % (fw, model,
+                                                                    max(rates) / min(rates)))
 
     reps = min(len(v) for v in runs.values())
     print("Medians of %d repetitions; ratio = Tessera / PyTorch." % reps)

@@ -14,14 +14,7 @@
 namespace tessera {
 namespace {
 
-// Assigned member by member: a designated initializer of CompileConfig trips g++ 12's
-// -Wmaybe-uninitialized on the std::function inside OptimizerOptions (a false positive).
-CompileConfig adam_accuracy() {
-  CompileConfig c;
-  c.optimizer = "adam";
-  c.metrics = {"accuracy"};
-  return c;
-}
+CompileConfig adam_accuracy() { return {.optimizer = "adam", .metrics = {"accuracy"}}; }
 
 std::vector<float> weights(const Model& m) {
   std::vector<float> all;

@@ -4,9 +4,10 @@
 // number of steps.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include <memory>
+#include <vector>
+
+#include "../support/heap_allocations.h"
 
 #include "tessera/backends/scheduler.h"
 #include "tessera/ir/autodiff.h"
@@ -14,32 +15,16 @@
 #include "tessera/nn/layers.h"
 #include "tessera/train/model.h"
 
-namespace {
-std::atomic<int64_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements of the global allocation functions (this test binary only).
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-
 namespace tessera {
 namespace {
 
-// Assigned member by member: a designated initializer of CompileConfig trips g++ 12's
-// -Wmaybe-uninitialized on the std::function inside OptimizerOptions (a false positive).
-CompileConfig adam_accuracy() {
-  CompileConfig c;
-  c.optimizer = "adam";
-  c.metrics = {"accuracy"};
-  return c;
+CompileConfig adam_accuracy() { return {.optimizer = "adam", .metrics = {"accuracy"}}; }
+
+// Guards the tests below against a counter that counts nothing.
+TEST(NoAllocation, TheCounterSeesAllocations) {
+  int64_t before = test_support::heap_allocations();
+  auto p = std::make_unique<std::vector<int>>(100);
+  EXPECT_GE(test_support::heap_allocations() - before, 2);
 }
 
 TEST(NoAllocation, CompiledStepProgramAllocatesNothingAfterWarmUp) {
@@ -58,15 +43,15 @@ TEST(NoAllocation, CompiledStepProgramAllocatesNothingAfterWarmUp) {
   Dataset data = synthetic_classification(11, 64);
   Tensor inputs[] = {data.x, data.y};
   step.run(inputs);  // warm-up
-  int64_t before = g_allocations.load();
+  int64_t before = test_support::heap_allocations();
   for (int i = 0; i < 4; ++i) step.run(inputs);
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test_support::heap_allocations() - before, 0);
 }
 
 int64_t allocations_of_one_epoch(Model& m, const Dataset& data) {
-  int64_t before = g_allocations.load();
+  int64_t before = test_support::heap_allocations();
   m.fit(data, {.epochs = 1, .batch_size = 32, .seed = 3, .verbose = 0});
-  return g_allocations.load() - before;
+  return test_support::heap_allocations() - before;
 }
 
 TEST(NoAllocation, FitAllocatesNothingPerStep) {

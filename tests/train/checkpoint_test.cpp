@@ -46,15 +46,11 @@ Sequential small_model(bool dropout = false) {
   return Sequential(layers, "small");
 }
 
-// Assigned member by member: a designated initializer of CompileConfig trips g++ 12's
-// -Wmaybe-uninitialized on the std::function inside OptimizerOptions (a false positive).
 CompileConfig adam_config() {
-  CompileConfig c;
-  c.optimizer = "adam";
-  c.optimizer_options.learning_rate = 0.01;
-  c.loss = "sparse_categorical_crossentropy";
-  c.metrics = {"accuracy"};
-  return c;
+  return {.optimizer = "adam",
+          .optimizer_options = {.learning_rate = 0.01},
+          .loss = "sparse_categorical_crossentropy",
+          .metrics = {"accuracy"}};
 }
 
 Dataset small_data() { return synthetic_classification(5, 200, 8, 4); }

@@ -2,35 +2,17 @@
 // allocations between a 20-step and a 10-step epoch is the per-step cost.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include "../support/heap_allocations.h"
 
 #include "train_test_util.h"
-
-namespace {
-std::atomic<int64_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements of the global allocation functions (this test binary only).
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tessera {
 namespace {
 
 int64_t allocations_of_epoch(Model& model, const Dataset& d) {
-  int64_t before = g_allocations.load();
+  int64_t before = test_support::heap_allocations();
   model.fit(d, {.epochs = 1, .batch_size = 32, .verbose = 0});
-  return g_allocations.load() - before;
+  return test_support::heap_allocations() - before;
 }
 
 TEST(StepAllocation, NoHeapAllocationPerTrainingStep) {
