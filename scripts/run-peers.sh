@@ -5,6 +5,9 @@
 #   scripts/run-peers.sh build-peers            # 5 repetitions, 2 threads
 #   REPS=7 THREADS=2 RESULTS=peers.jsonl scripts/run-peers.sh build-peers
 #
+# Environment: REPS, THREADS, RESULTS (the JSON lines kept), QUIET_BUSY and QUIET_WAIT (the
+# quiet-machine check below), TORCH_OPENBLAS_THREADS (1, or "default"), PEERS_PYTHON.
+#
 # Every measurement is its own process (so max RSS is per framework and model); the two
 # frameworks alternate within each repetition, and which goes first alternates between
 # repetitions. The table gives medians over repetitions and ratios Tessera / PyTorch.
@@ -33,11 +36,24 @@ results=${RESULTS:-$(mktemp /tmp/run-peers.XXXXXX.jsonl)}
 : > "${results}"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(lscpu | sed -n 's/^Model name: *//p')" \
      " cores=$(nproc)  threads=${threads}  reps=${reps}  PyTorch ${torch_version}"
-echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)" \
+     " PyTorch OPENBLAS_NUM_THREADS=${TORCH_OPENBLAS_THREADS:-1}"
 
+# Debian's PyTorch runs its matrix products in OpenBLAS (pthreads, one thread per core by
+# default) and its other kernels in OpenMP (torch.set_num_threads). Both pools spinning on
+# 2 cores makes PyTorch's mnist-mlp training 2-3x slower and erratic, so PyTorch gets its
+# best measured setting: OpenBLAS single-threaded (TORCH_OPENBLAS_THREADS=default keeps
+# the Debian default). Tessera sets OpenBLAS single-threaded itself.
+torch_openblas=${TORCH_OPENBLAS_THREADS:-1}
 run_torch() {
-  "${python}" "${here}/bench/peers/torch_bench.py" --model "$1" --threads "${threads}" \
-    >> "${results}"
+  if [[ "${torch_openblas}" == default ]]; then
+    "${python}" "${here}/bench/peers/torch_bench.py" --model "$1" --threads "${threads}" \
+      >> "${results}"
+  else
+    OPENBLAS_NUM_THREADS="${torch_openblas}" \
+      "${python}" "${here}/bench/peers/torch_bench.py" --model "$1" --threads "${threads}" \
+      >> "${results}"
+  fi
 }
 run_tessera() {
   "${exe}" --model "$1" --threads "${threads}" >> "${results}"

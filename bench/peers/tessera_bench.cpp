@@ -26,7 +26,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "tessera/backends/scheduler.h"
@@ -165,12 +164,8 @@ int run(const Args& args) {
                                 Dense(128, {.activation = "relu"}),
                                 Dense(10, {.activation = "softmax"}),
                             });
-  // Field by field: g++ 12 warns (maybe-uninitialized) on a designated initializer here.
-  CompileConfig config;
-  config.optimizer = "adam";
-  config.loss = "sparse_categorical_crossentropy";
-  config.metrics = {"accuracy"};
-  model.compile(std::move(config));
+  model.compile(
+      {.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
 
   auto timer = std::make_shared<EpochTimer>();
   model.fit(train, {.epochs = args.warmup_epochs + args.epochs,

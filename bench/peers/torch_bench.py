@@ -170,6 +170,8 @@ def main():
         "version": torch.__version__,
         "model": args.model,
         "threads": args.threads,
+        "env": {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                            "OMP_WAIT_POLICY") if k in os.environ},
         "batch": batch,
         "train_samples": n,
         "timed_epochs": epochs,

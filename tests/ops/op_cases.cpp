@@ -173,6 +173,13 @@ void add_matmul(Table& t) {
   add("matmul_batch_broadcast", {2, 1, 3, 5}, {4, 5, 2}, false, false);
   add("matmul_inner_17", {2, 17}, {17, 3}, false, false);
   add("matmul_batch", {N, 3, 4}, {4, 2}, false, false);
+  // One row or one column: the cpu backend's matrix-vector path, every transpose.
+  add("matmul_row", {1, 6}, {6, 5}, false, false);
+  add("matmul_row_transpose_ab", {6, 1}, {5, 6}, true, true);
+  add("matmul_column", {4, 6}, {6, 1}, false, false);
+  add("matmul_column_transpose_ab", {6, 4}, {1, 6}, true, true);
+  add("matmul_batched_rows", {3, 1, 6}, {3, 6, 2}, false, false);
+  add("matmul_tall_column", {N, 3, 6}, {6, 1}, false, false);
 }
 
 void add_reductions(Table& t) {

@@ -80,6 +80,28 @@ void offsets(const BatchIndex& bi, int64_t batch, int64_t* oa, int64_t* ob) {
   }
 }
 
+// C[m, n] = op(A)[m, k] · op(B)[k, n] where m == 1 or n == 1, through sgemv. Row-major
+// storage: A is [m, k] (or [k, m] transposed) with leading dimension lda; B likewise.
+void matrix_vector(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool tr_a,
+                   const float* b, int64_t ldb, bool tr_b, float* c) {
+  auto i = [](int64_t v) { return static_cast<int>(v); };
+  if (m == 1) {
+    // c[n] = op(B)^T · a, with a's k elements strided by lda when A is stored [k, 1].
+    int inc_a = tr_a ? i(lda) : 1;
+    if (tr_b) cblas_sgemv(CblasRowMajor, CblasNoTrans, i(n), i(k), 1.0f, b, i(ldb), a, inc_a,
+                          0.0f, c, 1);
+    else cblas_sgemv(CblasRowMajor, CblasTrans, i(k), i(n), 1.0f, b, i(ldb), a, inc_a, 0.0f,
+                     c, 1);
+    return;
+  }
+  // n == 1: c[m] = op(A) · b, with b's k elements strided by ldb when B is stored [k, 1].
+  int inc_b = tr_b ? 1 : i(ldb);
+  if (tr_a) cblas_sgemv(CblasRowMajor, CblasTrans, i(k), i(m), 1.0f, a, i(lda), b, inc_b, 0.0f,
+                        c, 1);
+  else cblas_sgemv(CblasRowMajor, CblasNoTrans, i(m), i(k), 1.0f, a, i(lda), b, inc_b, 0.0f,
+                   c, 1);
+}
+
 }  // namespace
 
 void matmul_kernel(const KernelArgs& args) {
@@ -120,7 +142,12 @@ void matmul_kernel(const KernelArgs& args) {
     const bool tall = batches > 1 && b_unbatched && a_full && !tr_a;
     const int64_t pm = tall ? batches * M : M;  // rows of each product
     const int64_t products = tall ? 1 : batches;
-    const int64_t tiles = tile_count(pm, N, K);
+    // A product with one row or one column is a matrix-vector product: sgemv reads the
+    // matrix once, where sgemm would first copy (pack) all of it — 4x slower for the
+    // batch-1 inference of an MLP layer. One call per product keeps results thread-count
+    // independent.
+    const bool vector_product = pm == 1 || N == 1;
+    const int64_t tiles = vector_product ? 1 : tile_count(pm, N, K);
     const bool split_rows = pm > N;
     const int64_t extent = split_rows ? pm : N;
     const BatchIndex bi = make_batch_index(os, as, bs);
@@ -135,6 +162,10 @@ void matmul_kernel(const KernelArgs& args) {
       const float* pa = a + oa + (tr_a ? tl.r0 : tl.r0 * lda);
       const float* pb = b + ob + (tr_b ? tl.c0 * ldb : tl.c0);
       float* pc = c + tl.batch * M * N + tl.r0 * N + tl.c0;
+      if (vector_product) {
+        matrix_vector(pm, N, K, pa, lda, tr_a, pb, ldb, tr_b, pc);
+        return;
+      }
       cblas_sgemm(CblasRowMajor, tr_a ? CblasTrans : CblasNoTrans,
                   tr_b ? CblasTrans : CblasNoTrans, static_cast<int>(tl.r1 - tl.r0),
                   static_cast<int>(tl.c1 - tl.c0), static_cast<int>(K), 1.0f, pa,
