@@ -97,8 +97,10 @@ class GraphBuilder {
   void output(ValueId v) { g_.outputs().push_back(v); }
   void update(ValueId parameter, ValueId value);
 
-  const TensorType& type(ValueId v) const { return g_.type(v); }
-  const Shape& shape(ValueId v) const { return g_.type(v).shape; }
+  // By value: emitting a node may move the graph's nodes, which would leave a reference
+  // taken before it dangling.
+  TensorType type(ValueId v) const { return g_.type(v); }
+  Shape shape(ValueId v) const { return g_.type(v).shape; }
   DType dtype(ValueId v) const { return g_.type(v).dtype; }
   const Graph& graph() const { return g_; }
   Graph& graph() { return g_; }
