@@ -7,11 +7,11 @@
 #include <limits>
 
 #include "dtype_internal.h"
+#include "tessera/core/cpu_features.h"
 #include "tessera/core/dtype.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TESSERA_X86_DISPATCH 1
-#include <cpuid.h>
 #include <immintrin.h>
 #else
 #define TESSERA_X86_DISPATCH 0
@@ -63,28 +63,6 @@ void int_to_f32_scalar(const T* s, float* d, size_t n) {
 }
 
 #if TESSERA_X86_DISPATCH
-
-struct CpuFeatures {
-  bool avx2;
-  bool f16c;
-};
-
-// F16C straight from CPUID (leaf 1, ECX bit 29): clang 14's __builtin_cpu_supports does not
-// know "f16c". It is used only together with AVX2, whose check covers the OS saving YMM state.
-bool cpuid_has_f16c() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
-  return (ecx & (1u << 29)) != 0;
-}
-
-const CpuFeatures& cpu_features() {
-  static const CpuFeatures features = [] {
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") != 0;
-    return CpuFeatures{avx2, avx2 && cpuid_has_f16c()};
-  }();
-  return features;
-}
 
 #define TESSERA_AVX2 __attribute__((target("avx2,f16c")))
 
@@ -192,16 +170,12 @@ TESSERA_AVX2 void i8_to_f32_avx2(const int8_t* s, float* d, size_t n) {
 bool convert_fast(const void* src, DTypeId s, void* dst, DTypeId d, size_t n) {
   const auto* sf = static_cast<const float*>(src);
   auto* df = static_cast<float*>(dst);
-#if TESSERA_X86_DISPATCH
   const CpuFeatures& cpu = cpu_features();
-#else
-  constexpr struct { bool avx2 = false, f16c = false; } cpu;
-#endif
   if (s == DTypeId::kF32) {
     switch (d) {
       case DTypeId::kF16:
 #if TESSERA_X86_DISPATCH
-        if (cpu.f16c) return f32_to_f16_f16c(sf, static_cast<uint16_t*>(dst), n), true;
+        if (cpu.f16c && cpu.avx2) return f32_to_f16_f16c(sf, static_cast<uint16_t*>(dst), n), true;
 #endif
         return f32_to_f16_scalar(sf, static_cast<uint16_t*>(dst), n), true;
       case DTypeId::kBF16:
@@ -234,7 +208,7 @@ bool convert_fast(const void* src, DTypeId s, void* dst, DTypeId d, size_t n) {
     switch (s) {
       case DTypeId::kF16:
 #if TESSERA_X86_DISPATCH
-        if (cpu.f16c) return f16_to_f32_f16c(static_cast<const uint16_t*>(src), df, n), true;
+        if (cpu.f16c && cpu.avx2) return f16_to_f32_f16c(static_cast<const uint16_t*>(src), df, n), true;
 #endif
         return f16_to_f32_scalar(static_cast<const uint16_t*>(src), df, n), true;
       case DTypeId::kBF16:

@@ -1,6 +1,7 @@
 // The cpu backend: kernel lookup (which kernel runs a node, and whether its dtypes are
 // supported), run-time choice between AVX2 and scalar kernels, and the Backend object.
 #include "tessera/backends/cpu/cpu_backend.h"
+#include "tessera/core/cpu_features.h"
 
 #include <atomic>
 
@@ -13,11 +14,7 @@ namespace {
 
 std::atomic<bool> g_force_scalar{false};
 
-bool detect_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
-}
+bool detect_avx2() { return cpu_features().avx2_fma_f16c; }
 
 bool is_float(DType t) { return t.kind() == DTypeKind::kFloat; }
 bool is_numeric(DType t) { return t.kind() == DTypeKind::kFloat || t.kind() == DTypeKind::kInt; }
