@@ -142,6 +142,7 @@ std::unique_ptr<Executable> compile_with_kernels(const Graph& g, const CompileOp
       return evaluate_with_kernels(gg, id, ins, lookup, name);
     });
   }
+  if (options.eliminate_common_subexpressions) work = eliminate_common_subexpressions(work);
   if (options.fuse_elementwise) work = fuse_elementwise(work);
   work = eliminate_dead_code(work);
   return std::make_unique<KernelExecutable>(std::move(work), lookup, backend_name);

@@ -23,6 +23,7 @@ namespace tessera {
 struct CompileOptions {
   bool fuse_elementwise = true;  // run the fusion pass before planning
   bool fold_constants = true;
+  bool eliminate_common_subexpressions = true;
 };
 
 class Executable {

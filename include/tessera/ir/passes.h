@@ -19,6 +19,10 @@ namespace tessera {
 // defines the executable's calling convention).
 Graph eliminate_dead_code(const Graph& g);
 
+// Merges nodes that repeat an earlier computation (same op, inputs, attributes and type;
+// small constants with equal bytes). Inputs and parameters are never merged.
+Graph eliminate_common_subexpressions(const Graph& g);
+
 // Replaces the symbolic batch dimension by `batch` in every type and shape attribute and
 // re-infers all types. Throws naming the node when the result is inconsistent.
 Graph specialize(const Graph& g, int64_t batch);
