@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../support/scalar_ops.h"
 #include "tessera/ir/graph.h"
 #include "tessera/ir/op_table.h"
 
@@ -91,68 +92,6 @@ class DoubleEvaluator {
     return Shape(std::span<const int64_t>(n.attrs.get_ints(name))).with_batch(batch_);
   }
 
-  static double unary(OpKind op, double x) {
-    switch (op) {
-      case OpKind::kNeg:
-        return -x;
-      case OpKind::kAbs:
-        return std::fabs(x);
-      case OpKind::kExp:
-        return std::exp(x);
-      case OpKind::kLog:
-        return std::log(x);
-      case OpKind::kSqrt:
-        return std::sqrt(x);
-      case OpKind::kRsqrt:
-        return 1.0 / std::sqrt(x);
-      case OpKind::kTanh:
-        return std::tanh(x);
-      case OpKind::kSigmoid:
-        return 1.0 / (1.0 + std::exp(-x));
-      case OpKind::kRelu:
-        return x > 0 ? x : 0.0;
-      case OpKind::kGelu:
-        return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-      case OpKind::kErf:
-        return std::erf(x);
-      default:
-        throw std::runtime_error("double_eval: not unary");
-    }
-  }
-
-  static double binary(OpKind op, double a, double b) {
-    switch (op) {
-      case OpKind::kAdd:
-        return a + b;
-      case OpKind::kSub:
-        return a - b;
-      case OpKind::kMul:
-        return a * b;
-      case OpKind::kDiv:
-        return a / b;
-      case OpKind::kPow:
-        return std::pow(a, b);
-      case OpKind::kMaximum:
-        return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
-      case OpKind::kMinimum:
-        return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
-      case OpKind::kEqual:
-        return a == b;
-      case OpKind::kNotEqual:
-        return a != b;
-      case OpKind::kLess:
-        return a < b;
-      case OpKind::kLessEqual:
-        return a <= b;
-      case OpKind::kGreater:
-        return a > b;
-      case OpKind::kGreaterEqual:
-        return a >= b;
-      default:
-        throw std::runtime_error("double_eval: not binary");
-    }
-  }
-
   static std::vector<int> axes_of(const Node& n, int rank) {
     std::vector<int> axes;
     const auto& a = n.attrs.get_ints("axes");
@@ -196,14 +135,15 @@ class DoubleEvaluator {
     OpClass cls = op_info(n.op).op_class;
     DTensor r = dtensor(out_shape);
     if (cls == OpClass::kUnary) {
-      for (int64_t i = 0; i < r.numel(); ++i) r.v[i] = unary(n.op, in(0).v[i]);
+      for (int64_t i = 0; i < r.numel(); ++i) r.v[i] = test_support::scalar_unary(n.op, in(0).v[i]);
       return r;
     }
     if (cls == OpClass::kBinary || cls == OpClass::kCompare) {
       for (int64_t i = 0; i < r.numel(); ++i) {
         auto idx = unravel(i, out_shape);
-        r.v[i] = binary(n.op, in(0).v[broadcast_index(idx, out_shape, in(0).shape)],
-                        in(1).v[broadcast_index(idx, out_shape, in(1).shape)]);
+        r.v[i] =
+            test_support::scalar_binary(n.op, in(0).v[broadcast_index(idx, out_shape, in(0).shape)],
+                                        in(1).v[broadcast_index(idx, out_shape, in(1).shape)]);
       }
       return r;
     }

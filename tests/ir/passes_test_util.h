@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/scalar_ops.h"
 #include "tessera/backends/backend.h"
 #include "tessera/backends/ref/ref_backend.h"
 #include "tessera/core/error.h"
@@ -18,56 +19,6 @@
 #include "tessera/ir/op_table.h"
 
 namespace tessera::testing {
-
-inline double apply_unary(OpKind op, double x) {
-  switch (op) {
-    case OpKind::kNeg:
-      return -x;
-    case OpKind::kAbs:
-      return std::fabs(x);
-    case OpKind::kExp:
-      return std::exp(x);
-    case OpKind::kLog:
-      return std::log(x);
-    case OpKind::kSqrt:
-      return std::sqrt(x);
-    case OpKind::kRsqrt:
-      return 1.0 / std::sqrt(x);
-    case OpKind::kTanh:
-      return std::tanh(x);
-    case OpKind::kSigmoid:
-      return 1.0 / (1.0 + std::exp(-x));
-    case OpKind::kRelu:
-      return x > 0 ? x : 0.0;
-    case OpKind::kGelu:
-      return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-    case OpKind::kErf:
-      return std::erf(x);
-    default:
-      throw_error(ErrorKind::kUnsupported, "test interpreter: not a unary op");
-  }
-}
-
-inline double apply_binary(OpKind op, double a, double b) {
-  switch (op) {
-    case OpKind::kAdd:
-      return a + b;
-    case OpKind::kSub:
-      return a - b;
-    case OpKind::kMul:
-      return a * b;
-    case OpKind::kDiv:
-      return a / b;
-    case OpKind::kPow:
-      return std::pow(a, b);
-    case OpKind::kMaximum:
-      return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
-    case OpKind::kMinimum:
-      return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
-    default:
-      throw_error(ErrorKind::kUnsupported, "test interpreter: not a binary op");
-  }
-}
 
 // Flat index into `in` (broadcast to `out`) of the element at flat index `k` of `out`.
 inline int64_t broadcast_index(const Shape& in, const Shape& out, int64_t k) {
@@ -91,11 +42,11 @@ inline Tensor eval_node(const Graph& g, ValueId id, std::span<const Tensor> in) 
   int64_t total = os.numel();
   OpClass c = op_info(n.op).op_class;
   if (c == OpClass::kUnary) {
-    for (int64_t k = 0; k < total; ++k) out.set(k, apply_unary(n.op, in[0].get(k)));
+    for (int64_t k = 0; k < total; ++k) out.set(k, test_support::scalar_unary(n.op, in[0].get(k)));
   } else if (c == OpClass::kBinary) {
     for (int64_t k = 0; k < total; ++k)
-      out.set(k, apply_binary(n.op, in[0].get(broadcast_index(in[0].shape(), os, k)),
-                              in[1].get(broadcast_index(in[1].shape(), os, k))));
+      out.set(k, test_support::scalar_binary(n.op, in[0].get(broadcast_index(in[0].shape(), os, k)),
+                                             in[1].get(broadcast_index(in[1].shape(), os, k))));
   } else if (n.op == OpKind::kFusedElementwise) {
     const FusedProgram& p = *n.fused;
     std::vector<double> r(p.num_registers());
@@ -105,8 +56,8 @@ inline Tensor eval_node(const Graph& g, ValueId id, std::span<const Tensor> in) 
       for (size_t i = 0; i < p.instrs.size(); ++i) {
         const FusedInstr& s = p.instrs[i];
         r[p.num_inputs + i] = op_info(s.op).op_class == OpClass::kBinary
-                                  ? apply_binary(s.op, r[s.a], r[s.b])
-                                  : apply_unary(s.op, r[s.a]);
+                                  ? test_support::scalar_binary(s.op, r[s.a], r[s.b])
+                                  : test_support::scalar_unary(s.op, r[s.a]);
       }
       out.set(k, r.back());
     }

@@ -9,37 +9,22 @@
 namespace tessera::cpu {
 namespace {
 
-template <typename T, typename F>
-void compare_run(const T* a, int64_t sa, const T* b, int64_t sb, uint8_t* y, int64_t n, F f) {
-  if (sa && sb) {
-    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
-  } else if (sa) {
-    T bv = *b;
-    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], bv);
-  } else if (sb) {
-    T av = *a;
-    for (int64_t i = 0; i < n; ++i) y[i] = f(av, b[i]);
-  } else {
-    std::memset(y, f(*a, *b), static_cast<size_t>(n));
-  }
-}
-
 template <typename T>
 void compare_typed(OpKind op, const T* a, int64_t sa, const T* b, int64_t sb, uint8_t* y,
                    int64_t n) {
   switch (op) {
     case OpKind::kEqual:
-      return compare_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x == z; });
+      return binary_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x == z; });
     case OpKind::kNotEqual:
-      return compare_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x != z; });
+      return binary_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x != z; });
     case OpKind::kLess:
-      return compare_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x < z; });
+      return binary_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x < z; });
     case OpKind::kLessEqual:
-      return compare_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x <= z; });
+      return binary_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x <= z; });
     case OpKind::kGreater:
-      return compare_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x > z; });
+      return binary_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x > z; });
     case OpKind::kGreaterEqual:
-      return compare_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x >= z; });
+      return binary_run(a, sa, b, sb, y, n, [](T x, T z) -> uint8_t { return x >= z; });
     default:
       TS_ASSERT(false);
   }

@@ -164,22 +164,6 @@ struct IntMath {
   static T min(T a, T b) { return a < b ? a : b; }
 };
 
-template <typename T, typename F>
-void int_run(const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n, F f) {
-  if (sa && sb) {
-    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
-  } else if (sa) {
-    T bv = *b;
-    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], bv);
-  } else if (sb) {
-    T av = *a;
-    for (int64_t i = 0; i < n; ++i) y[i] = f(av, b[i]);
-  } else {
-    T v = f(*a, *b);
-    for (int64_t i = 0; i < n; ++i) y[i] = v;
-  }
-}
-
 template <typename T>
 void int_binary(const KernelArgs& args, const ElemLoop& l) {
   using M = IntMath<T>;
@@ -193,17 +177,17 @@ void int_binary(const KernelArgs& args, const ElemLoop& l) {
     const T* pb = b + off[1];
     T* py = y + o;
     switch (op) {
-      case OpKind::kAdd: return int_run(pa, sa, pb, sb, py, n, M::add);
-      case OpKind::kSub: return int_run(pa, sa, pb, sb, py, n, M::sub);
-      case OpKind::kMul: return int_run(pa, sa, pb, sb, py, n, M::mul);
-      case OpKind::kMaximum: return int_run(pa, sa, pb, sb, py, n, M::max);
-      case OpKind::kMinimum: return int_run(pa, sa, pb, sb, py, n, M::min);
+      case OpKind::kAdd: return binary_run(pa, sa, pb, sb, py, n, M::add);
+      case OpKind::kSub: return binary_run(pa, sa, pb, sb, py, n, M::sub);
+      case OpKind::kMul: return binary_run(pa, sa, pb, sb, py, n, M::mul);
+      case OpKind::kMaximum: return binary_run(pa, sa, pb, sb, py, n, M::max);
+      case OpKind::kMinimum: return binary_run(pa, sa, pb, sb, py, n, M::min);
       case OpKind::kDiv:
         for (int64_t i = 0; i < n; ++i)
           TS_CHECK(pb[i * sb] != 0, ErrorKind::kInvalidArgument,
                    "{}: integer division by zero (element {})", args.graph.describe(args.id),
                    o + i);
-        return int_run(pa, sa, pb, sb, py, n, M::div);
+        return binary_run(pa, sa, pb, sb, py, n, M::div);
       default:
         TS_ASSERT(false);
     }

@@ -149,4 +149,21 @@ void random_uniform_kernel(const KernelArgs& args);  // cpu_random.cpp
 void strided_copy(const void* src, std::span<const int64_t> src_strides, void* dst,
                   std::span<const int64_t> dst_strides, const Shape& shape, size_t elem_size);
 
+// One contiguous run of a binary op whose inputs are each either a full run (stride 1)
+// or a single broadcast element (stride 0): y[i] = f(a[i·sa], b[i·sb]).
+template <typename T, typename Out, typename F>
+void binary_run(const T* a, int64_t sa, const T* b, int64_t sb, Out* y, int64_t n, F f) {
+  if (sa && sb) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  } else if (sa) {
+    T bv = *b;
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], bv);
+  } else if (sb) {
+    T av = *a;
+    for (int64_t i = 0; i < n; ++i) y[i] = f(av, b[i]);
+  } else {
+    std::fill(y, y + n, static_cast<Out>(f(*a, *b)));
+  }
+}
+
 }  // namespace tessera::cpu

@@ -82,28 +82,9 @@ double binary_float(OpKind op, double a, double b) {
   return 0;
 }
 
-bool compare_float(OpKind op, double a, double b) {
-  switch (op) {
-    case OpKind::kEqual:
-      return a == b;
-    case OpKind::kNotEqual:
-      return a != b;  // true for NaN, as IEEE says
-    case OpKind::kLess:
-      return a < b;
-    case OpKind::kLessEqual:
-      return a <= b;
-    case OpKind::kGreater:
-      return a > b;
-    case OpKind::kGreaterEqual:
-      return a >= b;
-    default:
-      break;
-  }
-  TS_ASSERT(false);
-  return false;
-}
-
-bool compare_int(OpKind op, int64_t a, int64_t b) {
+// For doubles (IEEE: every comparison with NaN is false but not_equal) and for int64.
+template <typename T>
+bool compare(OpKind op, T a, T b) {
   switch (op) {
     case OpKind::kEqual:
       return a == b;
@@ -199,8 +180,8 @@ void compare_kernel(const KernelArgs& args) {
     BroadcastIndexer ia(a.shape(), out.shape()), ib(b.shape(), out.shape());
     bool integral = is_integral(a.dtype());
     for (int64_t i = 0; i < out.numel(); ++i) {
-      bool r = integral ? compare_int(op, get_i64(a, ia(i)), get_i64(b, ib(i)))
-                        : compare_float(op, get_f64(a, ia(i)), get_f64(b, ib(i)));
+      bool r = integral ? compare<int64_t>(op, get_i64(a, ia(i)), get_i64(b, ib(i)))
+                        : compare<double>(op, get_f64(a, ia(i)), get_f64(b, ib(i)));
       store_i64(r ? 1 : 0, elem(out, i), out.dtype());
     }
   });
