@@ -8,7 +8,7 @@
 // The model's input is token ids [batch, T] (i32, T <= context) and its output the logits
 // [batch, T, vocab_size]. Architecture (GPT-2): token embedding + positional embedding
 // (learned, or rotary inside attention) -> dropout -> num_layers x [x + attn(norm(x)),
-// x + mlp(norm(x))] -> norm -> Dense(vocab_size, no bias). mlp = Dense(d_ff, gelu) ->
+// x + mlp(norm(x))] -> norm -> output head (see tie_embeddings). mlp = Dense(d_ff, gelu) ->
 // Dense(d_model); attention projects q, k, v with one Dense(3 d_model) and its output with
 // Dense(d_model). Weights start from normal(0, 0.02), biases at 0, norm scales at 1.
 #pragma once
@@ -31,9 +31,12 @@ struct GptConfig {
   std::string positional = "learned";  // "learned" or "rotary"
   std::string norm = "layer";          // "layer" (LayerNormalization) or "rms" (RMSNorm)
   double norm_epsilon = 1e-5;
+  // true: the output head is the token embedding transposed (GPT-2's weight tying, as
+  // keras_hub's ReversibleEmbedding); false: its own Dense(vocab_size, no bias).
+  bool tie_embeddings = false;
 
   static GptConfig tiny();         // d_model 256, 4 heads, 4 layers, context 128, bytes
-  static GptConfig gpt2_small();   // 50257 vocab, 1024 context, 768, 12 heads, 12 layers
+  static GptConfig gpt2_small();   // 50257 vocab, 1024 context, 768, 12 heads, 12 layers, tied
 
   // Throws Error naming the field (d_model not divisible by num_heads, sizes < 1, unknown
   // positional or norm).
