@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -45,6 +46,31 @@ const std::map<std::string, std::vector<ArgRule>>& layer_rules() {
       {"Reshape", {{"target_shape", ArgType::kIntList, true}}},
       {"Add", {}},
       {"Concatenate", {{"axis", ArgType::kInt}}},
+      {"Embedding",
+       {{"input_dim", ArgType::kInt, true},
+        {"output_dim", ArgType::kInt, true},
+        {"embeddings_initializer", ArgType::kString}}},
+      {"ReversibleEmbedding",
+       {{"input_dim", ArgType::kInt, true},
+        {"output_dim", ArgType::kInt, true},
+        {"embeddings_initializer", ArgType::kString}}},
+      {"PositionEmbedding",
+       {{"sequence_length", ArgType::kInt, true}, {"initializer", ArgType::kString}}},
+      {"MultiHeadAttention",
+       {{"num_heads", ArgType::kInt, true},
+        {"key_dim", ArgType::kInt, true},
+        {"value_dim", ArgType::kInt},
+        {"dropout", ArgType::kNumber},
+        {"use_bias", ArgType::kBool},
+        {"causal", ArgType::kBool},
+        {"rotary", ArgType::kBool},
+        {"rotary_max_length", ArgType::kInt},
+        {"rotary_base", ArgType::kNumber},
+        {"kernel_initializer", ArgType::kString},
+        {"bias_initializer", ArgType::kString}}},
+      {"LayerNormalization",
+       {{"epsilon", ArgType::kNumber}, {"center", ArgType::kBool}, {"scale", ArgType::kBool}}},
+      {"RMSNormalization", {{"epsilon", ArgType::kNumber}, {"scale", ArgType::kBool}}},
   };
   return rules;
 }
@@ -82,12 +108,30 @@ class SpecParser {
     if (!root.IsMap()) fail(root, "a model spec is a mapping with 'input_shape' and 'layers'");
     for (const auto& kv : root) {
       std::string key = scalar(kv.first, "key");
-      if (key != "name" && key != "input_shape" && key != "layers" && key != "compile")
-        fail(kv.first, fmt::format("unknown key '{}' (expected name, input_shape, layers, "
-                                   "compile)",
+      if (key != "name" && key != "input_shape" && key != "layers" && key != "compile" &&
+          key != "input_dtype" && key != "gpt")
+        fail(kv.first, fmt::format("unknown key '{}' (expected name, input_shape, "
+                                   "input_dtype, layers, gpt, compile)",
                                    key));
     }
     if (root["name"]) spec.name = scalar(root["name"], "'name'");
+    if (root["gpt"]) {
+      for (const char* k : {"input_shape", "input_dtype", "layers"})
+        if (root[k])
+          fail(root[k], fmt::format("'{}' does not go with 'gpt' (the GPT builder makes the "
+                                    "layers and the token input)",
+                                    k));
+      spec.gpt = parse_gpt(root["gpt"]);
+      if (root["compile"]) spec.compile = parse_compile(root["compile"]);
+      return spec;
+    }
+    if (root["input_dtype"]) {
+      std::string t = scalar(root["input_dtype"], "'input_dtype'");
+      if (t == "float32") spec.input_dtype = kF32;
+      else if (t == "int32") spec.input_dtype = kI32;
+      else fail(root["input_dtype"], fmt::format("'input_dtype' must be float32 or int32, got "
+                                                 "'{}'", t));
+    }
     if (!root["input_shape"]) fail(root, "missing 'input_shape' (per sample, e.g. [28, 28])");
     for (int64_t d : int_list(root["input_shape"], "'input_shape'")) {
       if (d <= 0) fail(root["input_shape"], "'input_shape' sizes must be positive");
@@ -207,10 +251,13 @@ class SpecParser {
         fail(node, fmt::format("{}: missing argument '{}'", spec.class_name, r.name));
     }
     bool merge = spec.class_name == "Add" || spec.class_name == "Concatenate";
+    // MultiHeadAttention: query alone (self-attention) or query, value[, key].
+    size_t most = merge ? SIZE_MAX : spec.class_name == "MultiHeadAttention" ? 3 : 1;
     if (merge && spec.inputs.size() < 2)
       fail(node, fmt::format("{}: needs 'inputs' naming at least two layers", spec.class_name));
-    if (!merge && spec.inputs.size() > 1)
-      fail(node, fmt::format("{}: takes one input, got {}", spec.class_name, spec.inputs.size()));
+    if (spec.inputs.size() > most)
+      fail(node, fmt::format("{}: takes at most {} input{}, got {}", spec.class_name, most,
+                             most == 1 ? "" : "s", spec.inputs.size()));
     return spec;
   }
 
@@ -225,16 +272,59 @@ class SpecParser {
       fail(at, fmt::format("{}: unknown activation '{}' (known: relu, sigmoid, tanh, softmax, "
                            "gelu, linear)",
                            cls, v.get<std::string>()));
-    if (key.ends_with("_initializer")) {
-      std::vector<std::string> known = initializer_names();
-      if (std::find(known.begin(), known.end(), v.get<std::string>()) == known.end())
-        fail(at, fmt::format("{}: unknown initializer '{}' (known: {})", cls, v.get<std::string>(),
-                             join(known)));
+    if (key.ends_with("_initializer") || key == "initializer") {
+      if (!is_initializer(v.get<std::string>()))
+        fail(at, fmt::format("{}: unknown initializer '{}' (known: {}; random_normal and "
+                             "random_uniform take arguments, e.g. random_normal(stddev=0.02))",
+                             cls, v.get<std::string>(), join(initializer_names())));
     }
+    for (const char* k : {"input_dim", "output_dim", "sequence_length", "num_heads", "key_dim"})
+      if (key == k && v.get<int64_t>() <= 0)
+        fail(at, fmt::format("{}: '{}' must be positive, got {}", cls, key, v.get<int64_t>()));
+    if ((key == "value_dim" || key == "rotary_max_length") && v.get<int64_t>() < 0)
+      fail(at, fmt::format("{}: '{}' must be >= 0, got {}", cls, key, v.get<int64_t>()));
+    if (key == "dropout" && !(v.get<double>() >= 0.0 && v.get<double>() < 1.0))
+      fail(at, fmt::format("{}: 'dropout' must be in [0, 1), got {}", cls, v.get<double>()));
+    if ((key == "epsilon" || key == "rotary_base") && !(v.get<double>() > 0.0))
+      fail(at, fmt::format("{}: '{}' must be positive, got {}", cls, key, v.get<double>()));
     if (key == "target_shape") {
       for (int64_t d : v.get<std::vector<int64_t>>())
         if (d <= 0 && d != -1) fail(at, fmt::format("{}: invalid target_shape size {}", cls, d));
     }
+  }
+
+  // gpt: {vocab_size, context, d_model, num_heads, num_layers, d_ff, dropout, positional,
+  // norm, norm_epsilon, tie_embeddings}; unset fields keep GptConfig::tiny()'s values.
+  GptConfig parse_gpt(const YAML::Node& g) const {
+    if (!g.IsMap()) fail(g, "'gpt' must be a mapping (vocab_size, context, d_model, ...)");
+    GptConfig c = GptConfig::tiny();
+    for (const auto& kv : g) {
+      std::string key = scalar(kv.first, "a gpt setting");
+      const YAML::Node& v = kv.second;
+      std::string what = fmt::format("gpt: '{}'", key);
+      if (key == "vocab_size") c.vocab_size = as<int64_t>(v, what, "an integer");
+      else if (key == "context") c.context = as<int64_t>(v, what, "an integer");
+      else if (key == "d_model") c.d_model = as<int64_t>(v, what, "an integer");
+      else if (key == "num_heads") c.num_heads = as<int64_t>(v, what, "an integer");
+      else if (key == "num_layers") c.num_layers = as<int64_t>(v, what, "an integer");
+      else if (key == "d_ff") c.d_ff = as<int64_t>(v, what, "an integer");
+      else if (key == "dropout") c.dropout = as<double>(v, what, "a number");
+      else if (key == "positional") c.positional = scalar(v, what);
+      else if (key == "norm") c.norm = scalar(v, what);
+      else if (key == "norm_epsilon") c.norm_epsilon = as<double>(v, what, "a number");
+      else if (key == "tie_embeddings") c.tie_embeddings = as<bool>(v, what, "true or false");
+      else
+        fail(kv.first, fmt::format("gpt: unknown setting '{}' (known: vocab_size, context, "
+                                   "d_model, num_heads, num_layers, d_ff, dropout, positional, "
+                                   "norm, norm_epsilon, tie_embeddings)",
+                                   key));
+    }
+    try {
+      c.validate();
+    } catch (const Error& e) {
+      fail(g, e.what());
+    }
+    return c;
   }
 
   CompileConfig parse_compile(const YAML::Node& c) const {
@@ -320,6 +410,10 @@ LayerPtr make_layer(const LayerSpec& l) {
   }
   if (l.class_name == "Add") return Add(l.name);
   if (l.class_name == "Concatenate") return Concatenate(a.value("axis", int64_t{-1}), l.name);
+  // Embedding, attention and normalization layers: YAML arguments are their config keys.
+  json config = a;
+  if (!l.name.empty()) config["name"] = l.name;
+  if (LayerPtr layer = layer_from_config(l.class_name, config)) return layer;
   throw_error(ErrorKind::kInternal, "no factory for layer " + l.class_name);
 }
 
@@ -346,7 +440,14 @@ Model build_model(const ModelSpec& spec, uint64_t seed) {
     explicit SeedScope(uint64_t s) { set_random_seed(s); }
     ~SeedScope() { set_random_seed(saved); }
   } seed_scope(seed);
-  SymbolicTensor x = Input(spec.input_shape);
+  if (spec.gpt) {
+    try {
+      return Model(make_gpt(*spec.gpt, spec.name));
+    } catch (const Error& e) {
+      throw_error(e.kind(), fmt::format("{}: gpt: {}", spec.source, e.what()));
+    }
+  }
+  SymbolicTensor x = Input(spec.input_shape, spec.input_dtype);
   std::map<std::string, SymbolicTensor> named = {{"input", x}};
   SymbolicTensor prev = x;
   for (const LayerSpec& l : spec.layers) {

@@ -73,6 +73,14 @@ layers:
   - Dense: {units: 10, activation: softmax}
 compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}
 )"}},
+      {"gpt-tiny",
+       {"a byte-level GPT (make_gpt): d_model 256, 4 heads, 4 layers, context 128, vocabulary "
+        "256, learned positions, untied head",
+        R"(name: gpt-tiny
+gpt: {vocab_size: 256, context: 128, d_model: 256, num_heads: 4, num_layers: 4}
+compile: {optimizer: adamw, learning_rate: 0.001, loss: sparse_categorical_crossentropy,
+          from_logits: true, metrics: [accuracy]}
+)"}},
   };
   return entries;
 }

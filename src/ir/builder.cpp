@@ -109,6 +109,23 @@ ValueId GraphBuilder::matmul(ValueId a, ValueId b, bool transpose_a, bool transp
                   .set("transpose_b", int64_t{transpose_b}));
 }
 
+ValueId GraphBuilder::attention(ValueId q, ValueId k, ValueId v, bool causal,
+                               std::optional<double> scale, ValueId kv_len) {
+  Attrs attrs;
+  attrs.set("causal", int64_t{causal});
+  if (scale) attrs.set("scale", *scale);
+  if (kv_len == kNoValue) return emit(OpKind::kAttention, {q, k, v}, std::move(attrs));
+  return emit(OpKind::kAttention, {q, k, v, kv_len}, std::move(attrs));
+}
+
+ValueId GraphBuilder::update_slice(ValueId x, ValueId update, ValueId start, int64_t axis) {
+  return emit(OpKind::kUpdateSlice, {x, update, start}, Attrs().set("axis", axis));
+}
+
+ValueId GraphBuilder::dynamic_slice(ValueId x, ValueId start, int64_t axis, int64_t size) {
+  return emit(OpKind::kDynamicSlice, {x, start}, Attrs().set("axis", axis).set("size", size));
+}
+
 namespace {
 Attrs reduce_attrs(std::vector<int64_t> axes, bool keepdims) {
   return Attrs().set("axes", std::move(axes)).set("keepdims", int64_t{keepdims});

@@ -87,6 +87,12 @@ DecomposeFn decomposition_rule(OpKind kind) {
     case OpKind::kWhere:
     case OpKind::kCast:
     case OpKind::kMatMul:
+      return nullptr;
+    case OpKind::kAttention:
+      return decompose_attention;
+    case OpKind::kUpdateSlice:
+    case OpKind::kDynamicSlice:
+      return nullptr;
     case OpKind::kReduceSum:
     case OpKind::kReduceMean:
     case OpKind::kReduceMax:

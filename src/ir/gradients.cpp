@@ -97,6 +97,12 @@ GradFn gradient_rule(OpKind kind) {
       return grad_cast;
     case OpKind::kMatMul:
       return grad_matmul;
+    case OpKind::kAttention:
+      return grad_attention;
+    case OpKind::kUpdateSlice:
+      return grad_update_slice;
+    case OpKind::kDynamicSlice:
+      return grad_dynamic_slice;
     case OpKind::kReduceSum:
       return grad_reduce_sum;
     case OpKind::kReduceMean:

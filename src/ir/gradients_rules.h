@@ -58,6 +58,10 @@ std::vector<ValueId> grad_cast(GraphBuilder& b, ValueId self, ValueId dy);
 // Linear algebra, reductions, data movement, indexing, composites
 // (gradients_structural.cpp).
 std::vector<ValueId> grad_matmul(GraphBuilder& b, ValueId self, ValueId dy);
+// Attention and sequences (attention_rules.cpp).
+std::vector<ValueId> grad_attention(GraphBuilder& b, ValueId self, ValueId dy);
+std::vector<ValueId> grad_update_slice(GraphBuilder& b, ValueId self, ValueId dy);
+std::vector<ValueId> grad_dynamic_slice(GraphBuilder& b, ValueId self, ValueId dy);
 std::vector<ValueId> grad_reduce_sum(GraphBuilder& b, ValueId self, ValueId dy);
 std::vector<ValueId> grad_reduce_mean(GraphBuilder& b, ValueId self, ValueId dy);
 std::vector<ValueId> grad_reduce_max(GraphBuilder& b, ValueId self, ValueId dy);

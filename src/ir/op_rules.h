@@ -12,4 +12,13 @@ OpCost cost_fused(const Graph& g, const Node& node);       // fusion.cpp
 // The decomposition of kFusedElementwise: re-emits the program's primitives (fusion.cpp).
 ValueId decompose_fused(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
 
+// Attention and sequences (attention_rules.cpp): type inference, cost and the decomposition
+// of attention, update_slice and dynamic_slice.
+TensorType infer_attention(const Graph& g, const Node& node);
+TensorType infer_update_slice(const Graph& g, const Node& node);
+TensorType infer_dynamic_slice(const Graph& g, const Node& node);
+OpCost cost_attention(const Graph& g, const Node& node);
+OpCost cost_window(const Graph& g, const Node& node);  // update_slice, dynamic_slice
+ValueId decompose_attention(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
+
 }  // namespace tessera::detail

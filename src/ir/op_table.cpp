@@ -478,6 +478,15 @@ OpInfo make_row(OpKind k) {
     case OpKind::kWhere: return row("where", 3, 3, C::kWhere, infer_where, cost_elementwise);
     case OpKind::kCast: return row("cast", 1, 1, C::kCast, infer_cast, cost_elementwise);
     case OpKind::kMatMul: return row("matmul", 2, 2, C::kMatMul, infer_matmul, cost_matmul);
+    case OpKind::kAttention:
+      return row("attention", 3, 4, C::kComposite, detail::infer_attention,
+                 detail::cost_attention);
+    case OpKind::kUpdateSlice:
+      return row("update_slice", 3, 3, C::kDataMovement, detail::infer_update_slice,
+                 detail::cost_window);
+    case OpKind::kDynamicSlice:
+      return row("dynamic_slice", 2, 2, C::kDataMovement, detail::infer_dynamic_slice,
+                 detail::cost_window);
     case OpKind::kReduceSum:
       return row("reduce_sum", 1, 1, C::kReduction, infer_reduce, cost_reduce);
     case OpKind::kReduceMean:

@@ -116,10 +116,14 @@ std::vector<ValueId> Functional::emit(CallContext& ctx, std::span<const ValueId>
     const TensorType& want = input_types_[i];
     const TensorType& got = ctx.b.type(inputs[i]);
     bool ok = got.dtype == want.dtype && got.shape.rank() == want.shape.rank();
-    for (int d = 1; ok && d < got.shape.rank(); ++d) ok = got.shape[d] == want.shape[d];
+    // A prefix of the declared sequence (axis 1) when the caller asks for variable lengths.
+    bool prefix = ctx.variable_sequence_length || ctx.decode.has_value();
+    for (int d = 1; ok && d < got.shape.rank(); ++d)
+      ok = got.shape[d] == want.shape[d] ||
+           (prefix && d == 1 && got.shape[d] >= 1 && got.shape[d] <= want.shape[d]);
     TS_CHECK(ok, ErrorKind::kInvalidArgument,
-             "model '{}': input '{}' must be {} (batch first), got {}", name_, input_names_[i],
-             want.str(), got.str());
+             "model '{}': input '{}' must be {} (batch first{}), got {}", name_, input_names_[i],
+             want.str(), prefix ? "; a shorter sequence on axis 1" : "", got.str());
     value[inputs_[i].call().get()] = inputs[i];
   }
   for (const CallPtr& c : calls_) {

@@ -3,6 +3,9 @@
 #include "tessera/nn/initializers.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "tessera/core/error.h"
 
@@ -42,6 +45,62 @@ void variance_scaling(Tensor& t, Rng& rng, double scale, Mode mode, Dist dist) {
   }
 }
 
+// "random_normal(stddev=0.02)" -> base "random_normal", {stddev: 0.02}. Names without
+// parentheses have no arguments. Throws naming the initializer on a malformed spelling.
+struct Spelling {
+  std::string base;
+  std::vector<std::pair<std::string, double>> args;
+};
+
+Spelling parse_spelling(const std::string& name) {
+  Spelling s;
+  size_t open = name.find('(');
+  if (open == std::string::npos) {
+    s.base = name;
+    return s;
+  }
+  s.base = name.substr(0, open);
+  TS_CHECK(name.back() == ')', ErrorKind::kInvalidArgument,
+           "initializer '{}': expected 'name(key=value, ...)'", name);
+  std::string body = name.substr(open + 1, name.size() - open - 2);
+  size_t at = 0;
+  while (at < body.size()) {
+    size_t comma = body.find(',', at);
+    std::string item = body.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? body.size() : comma + 1;
+    auto trim = [](std::string x) {
+      size_t b = x.find_first_not_of(' '), e = x.find_last_not_of(' ');
+      return b == std::string::npos ? std::string() : x.substr(b, e - b + 1);
+    };
+    size_t eq = item.find('=');
+    TS_CHECK(eq != std::string::npos, ErrorKind::kInvalidArgument,
+             "initializer '{}': argument '{}' is not key=value", name, trim(item));
+    std::string key = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
+    char* end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    TS_CHECK(!value.empty() && end == value.c_str() + value.size() && std::isfinite(v),
+             ErrorKind::kInvalidArgument, "initializer '{}': '{}' is not a number", name, value);
+    s.args.emplace_back(key, v);
+  }
+  return s;
+}
+
+// The value of argument `key` (or `fallback`); `allowed` lists every key the base accepts.
+double arg_or(const Spelling& s, const std::string& name, const std::string& key, double fallback,
+              std::initializer_list<const char*> allowed) {
+  double v = fallback;
+  for (const auto& [k, x] : s.args) {
+    bool known = false;
+    for (const char* a : allowed) known = known || k == a;
+    std::string keys;
+    for (const char* a : allowed) keys += (keys.empty() ? "" : ", ") + std::string(a);
+    TS_CHECK(known, ErrorKind::kInvalidArgument,
+             "initializer '{}': unknown argument '{}' (known: {})", name, k, keys);
+    if (k == key) v = x;
+  }
+  return v;
+}
+
 }  // namespace
 
 std::vector<std::string> initializer_names() {
@@ -53,6 +112,26 @@ Tensor initialize(const std::string& name, const Shape& shape, Rng& rng, DType d
   TS_CHECK(shape.is_static(), ErrorKind::kInvalidArgument,
            "initializer '{}': shape {} must be static", name, shape.str());
   Tensor t = Tensor::zeros(dtype, shape);
+  Spelling spelling = parse_spelling(name);
+  if (spelling.base == "random_normal" || spelling.base == "random_uniform") {
+    // Keras' RandomNormal(mean, stddev) and RandomUniform(minval, maxval), with its defaults.
+    if (spelling.base == "random_normal") {
+      double mean = arg_or(spelling, name, "mean", 0.0, {"mean", "stddev"});
+      double stddev = arg_or(spelling, name, "stddev", 0.05, {"mean", "stddev"});
+      TS_CHECK(stddev >= 0, ErrorKind::kInvalidArgument,
+               "initializer '{}': stddev must be >= 0", name);
+      rng.fill_normal(t, mean, stddev);
+    } else {
+      double lo = arg_or(spelling, name, "minval", -0.05, {"minval", "maxval"});
+      double hi = arg_or(spelling, name, "maxval", 0.05, {"minval", "maxval"});
+      TS_CHECK(lo <= hi, ErrorKind::kInvalidArgument,
+               "initializer '{}': minval must be <= maxval", name);
+      rng.fill_uniform(t, lo, hi);
+    }
+    return t;
+  }
+  TS_CHECK(spelling.args.empty(), ErrorKind::kInvalidArgument,
+           "initializer '{}' takes no arguments (random_normal and random_uniform do)", name);
   // glorot: scale 1 over the fan average (limit √(6/(in+out))); he: 2 over fan_in;
   // lecun: 1 over fan_in.
   if (name == "glorot_uniform") {
@@ -67,10 +146,6 @@ Tensor initialize(const std::string& name, const Shape& shape, Rng& rng, DType d
     variance_scaling(t, rng, 1.0, Mode::kFanIn, Dist::kUniform);
   } else if (name == "lecun_normal") {
     variance_scaling(t, rng, 1.0, Mode::kFanIn, Dist::kTruncatedNormal);
-  } else if (name == "random_uniform") {
-    rng.fill_uniform(t, -0.05, 0.05);
-  } else if (name == "random_normal") {
-    rng.fill_normal(t, 0.0, 0.05);
   } else if (name == "zeros") {
     // Tensor::zeros already holds it.
   } else if (name == "ones") {
@@ -82,6 +157,16 @@ Tensor initialize(const std::string& name, const Shape& shape, Rng& rng, DType d
                 fmt::format("unknown initializer '{}' (known: {})", name, known));
   }
   return t;
+}
+
+bool is_initializer(const std::string& name) {
+  try {
+    Rng rng;
+    initialize(name, Shape{0}, rng);  // an empty tensor: parses and checks, draws nothing
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 }  // namespace tessera

@@ -58,6 +58,20 @@ Shape with_batch_dim(int64_t batch, const Shape& per_sample_shape) {
   return r;
 }
 
+VariablePtr KvCache::variable(const std::string& name, const TensorType& type) {
+  auto it = variables.find(name);
+  if (it == variables.end()) {
+    auto v = std::make_shared<Variable>(
+        Variable{name, Tensor::zeros(type.dtype, type.shape), /*trainable=*/false});
+    return variables.emplace(name, std::move(v)).first->second;
+  }
+  const Tensor& t = it->second->value;
+  TS_CHECK(t.dtype() == type.dtype && t.shape() == type.shape, ErrorKind::kInvalidArgument,
+           "KV cache '{}' holds {} but {} was asked for (one cache per attention layer)", name,
+           TensorType{t.dtype(), t.shape()}.str(), type.str());
+  return it->second;
+}
+
 ValueId CallContext::param(const VariablePtr& v) {
   TS_CHECK(v != nullptr, ErrorKind::kInvalidArgument, "CallContext::param: null variable");
   auto it = params.find(v.get());
@@ -112,12 +126,16 @@ std::string types_str(std::span<const TensorType> ts) {
 
 }  // namespace
 
+bool Layer::fits_built_weights(std::span<const TensorType> inputs) const {
+  bool same = inputs.size() == built_inputs_.size();
+  for (size_t i = 0; same && i < inputs.size(); ++i)
+    same = same_up_to_batch(inputs[i], built_inputs_[i]);
+  return same;
+}
+
 void Layer::build(std::span<const TensorType> inputs, Rng& rng) {
   if (built_) {
-    bool same = inputs.size() == built_inputs_.size();
-    for (size_t i = 0; same && i < inputs.size(); ++i)
-      same = same_up_to_batch(inputs[i], built_inputs_[i]);
-    TS_CHECK(same, ErrorKind::kInvalidArgument,
+    TS_CHECK(fits_built_weights(inputs), ErrorKind::kInvalidArgument,
              "{}: was built for inputs {} and cannot take {} (a layer's weights fit one input "
              "type; create another layer)",
              describe(), types_str(built_inputs_), types_str(inputs));

@@ -401,11 +401,13 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
       layer = Add(name);
     } else if (class_name == "Concatenate") {
       layer = Concatenate(config.value("axis", int64_t{-1}), name);
+    } else if ((layer = sequence_layer_from_config(class_name, config)) != nullptr) {
+      // Embedding, attention and normalization layers (sequence_layers_json.cpp).
     } else {
       throw_error(ErrorKind::kInvalidArgument,
                   fmt::format("unknown layer class '{}' (known: Dense, Activation, Dropout, "
-                              "Flatten, Reshape, Add, Concatenate)",
-                              class_name));
+                              "Flatten, Reshape, Add, Concatenate, {})",
+                              class_name, sequence_layer_names()));
     }
     if (config.contains("input_shape")) layer->set_input_shape(json_shape(config["input_shape"]));
     return layer;

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "tessera/core/shape.h"
 
@@ -18,5 +21,12 @@ std::string shape_tuple(const Shape& s);
 // The shape without its first (batch) dim, and the reverse.
 Shape per_sample(const Shape& s);
 Shape with_batch_dim(int64_t batch, const Shape& per_sample_shape);
+
+class Layer;
+// The embedding, attention and normalization layers from their class name and config()
+// (sequence_layers_json.cpp); nullptr for another class. Their names, for error messages.
+std::shared_ptr<Layer> sequence_layer_from_config(const std::string& class_name,
+                                                  const nlohmann::json& config);
+std::string sequence_layer_names();
 
 }  // namespace tessera

@@ -182,8 +182,8 @@ TEST_F(CliTest, UnknownModelAndMissingFiles) {
   Result r = run({"train", "nope"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err,
-            "error: unknown model 'nope': not a zoo model (mnist-dropout, mnist-linear, "
-            "mnist-mlp, mnist-resmlp, seed-mlp) and no such file\n");
+            "error: unknown model 'nope': not a zoo model (gpt-tiny, mnist-dropout, "
+            "mnist-linear, mnist-mlp, mnist-resmlp, seed-mlp) and no such file\n");
   r = run({"evaluate", path("missing.tsm")});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "error: model file '" + path("missing.tsm") + "' does not exist\n");
@@ -284,7 +284,8 @@ compile:
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "error: " + path("broken.yaml") +
                        ":4: unknown layer 'Dens' (known: Activation, Add, Concatenate, Dense, "
-                       "Dropout, Flatten, Reshape)\n");
+                       "Dropout, Embedding, Flatten, LayerNormalization, MultiHeadAttention, "
+                       "PositionEmbedding, RMSNormalization, Reshape, ReversibleEmbedding)\n");
 }
 
 TEST_F(CliTest, ReferenceBackendTrains) {

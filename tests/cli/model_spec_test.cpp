@@ -80,7 +80,8 @@ layers:
 TEST(ModelSpec, ErrorsNameTheLine) {
   EXPECT_EQ(parse_error("input_shape: [4]\nlayers:\n  - Dense: {units: 4}\n  - Conv9D: {}\n"),
             "m.yaml:4: unknown layer 'Conv9D' (known: Activation, Add, Concatenate, Dense, "
-            "Dropout, Flatten, Reshape)");
+            "Dropout, Embedding, Flatten, LayerNormalization, MultiHeadAttention, "
+            "PositionEmbedding, RMSNormalization, Reshape, ReversibleEmbedding)");
   EXPECT_EQ(parse_error("input_shape: [4]\nlayers:\n  - Dense:\n      unitz: 4\n"),
             "m.yaml:4: Dense: unknown argument 'unitz' (known: name, inputs, units, activation, "
             "use_bias, kernel_initializer, bias_initializer)");
@@ -100,7 +101,8 @@ TEST(ModelSpec, ErrorsNameTheLine) {
   EXPECT_EQ(parse_error("input_shape: [4]\nlayers:\n  - Add: {inputs: [x, input]}\n"),
             "m.yaml:3: Add: input 'x' is not 'input' or the name of an earlier layer");
   EXPECT_EQ(parse_error("input_shape: [4]\nlayerz: []\n"),
-            "m.yaml:2: unknown key 'layerz' (expected name, input_shape, layers, compile)");
+            "m.yaml:2: unknown key 'layerz' (expected name, input_shape, input_dtype, layers, "
+            "gpt, compile)");
   EXPECT_EQ(parse_error("input_shape: [4]\nlayers:\n  - Flatten\ncompile: {optimizer: adagrad}\n"),
             "m.yaml:4: unknown optimizer 'adagrad' (known: sgd, adam, adamw, rmsprop)");
   std::string syntax = parse_error("input_shape: [4\nlayers:\n  - Flatten\n");

@@ -196,6 +196,59 @@ class DoubleEvaluator {
         }
         return r;
       }
+      case OpKind::kAttention: {
+        const DTensor& q = in(0);
+        const DTensor& k = in(1);
+        const DTensor& v = in(2);
+        int rank = q.shape.rank();
+        int64_t tq = q.shape[rank - 2], d = q.shape[rank - 1];
+        int64_t tk = k.shape[rank - 2], dv = v.shape[rank - 1];
+        double scale = n.attrs.get_float_or("scale", 1.0 / std::sqrt(static_cast<double>(d)));
+        bool causal = n.attrs.get_int_or("causal", 0) != 0;
+        int64_t len = tk;
+        if (n.inputs.size() > 3)
+          len = std::clamp<int64_t>(static_cast<int64_t>(in(3).v[0]), 0, tk);
+        int64_t heads = q.numel() / (tq * d);
+        for (int64_t h = 0; h < heads; ++h)
+          for (int64_t i = 0; i < tq; ++i) {
+            int64_t seen = causal ? std::clamp<int64_t>(i + 1 + len - tq, 0, len) : len;
+            std::vector<double> s(static_cast<size_t>(seen));
+            double m = -INFINITY, sum = 0;
+            for (int64_t j = 0; j < seen; ++j) {
+              double dot = 0;
+              for (int64_t c = 0; c < d; ++c)
+                dot += q.v[(h * tq + i) * d + c] * k.v[(h * tk + j) * d + c];
+              s[j] = dot * scale;
+              m = std::max(m, s[j]);
+            }
+            for (int64_t j = 0; j < seen; ++j) sum += (s[j] = std::exp(s[j] - m));
+            for (int64_t c = 0; c < dv; ++c) {
+              double acc = 0;
+              for (int64_t j = 0; j < seen; ++j) acc += s[j] * v.v[(h * tk + j) * dv + c];
+              r.v[(h * tq + i) * dv + c] = seen > 0 ? acc / sum : 0.0;
+            }
+          }
+        return r;
+      }
+      case OpKind::kUpdateSlice:
+      case OpKind::kDynamicSlice: {
+        bool update = n.op == OpKind::kUpdateSlice;
+        const Shape& xs = in(0).shape;
+        int axis = xs.normalize_axis(static_cast<int>(n.attrs.get_int("axis")));
+        int64_t size = update ? in(1).shape[axis] : n.attrs.get_int("size");
+        int64_t start = std::clamp<int64_t>(static_cast<int64_t>(in(update ? 2 : 1).v[0]), 0,
+                                            xs[axis] - size);
+        if (update) r.v = in(0).v;
+        const Shape& window = update ? in(1).shape : out_shape;
+        for (int64_t i = 0; i < window.numel(); ++i) {
+          auto idx = unravel(i, window);
+          auto at = idx;
+          at[axis] += start;
+          if (update) r.v[ravel(at, xs)] = in(1).v[i];
+          else r.v[i] = in(0).v[ravel(at, xs)];
+        }
+        return r;
+      }
       case OpKind::kReduceSum:
       case OpKind::kReduceMean:
       case OpKind::kReduceMax: {

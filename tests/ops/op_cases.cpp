@@ -5,6 +5,7 @@
 // include broadcasting, rank 0 and the symbolic batch (kDynamic). Value ranges keep each op
 // in its domain (log on positives, indices in range) and, for gradients, away from kinks.
 #include <cstdint>
+#include <optional>
 
 #include "harness.h"
 #include "tessera/core/error.h"
@@ -180,6 +181,62 @@ void add_matmul(Table& t) {
   add("matmul_column_transpose_ab", {6, 4}, {1, 6}, true, true);
   add("matmul_batched_rows", {3, 1, 6}, {3, 6, 2}, false, false);
   add("matmul_tall_column", {N, 3, 6}, {6, 1}, false, false);
+}
+
+// attention: Tq != Tk, causal (bottom-right aligned, including rows that see no key), a
+// run-time kv_len (clamped, so values past Tk and 0 occur), a custom scale, the symbolic
+// batch, and a size past the cpu kernel's query and key blocks and vector widths.
+// update_slice / dynamic_slice: start values outside [0, dim - size] check the clamping.
+void add_attention(Table& t) {
+  auto attn = [](bool causal, std::optional<double> scale = std::nullopt) {
+    return [causal, scale](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+      return b.attention(in[0], in[1], in[2], causal, scale,
+                         in.size() > 3 ? in[3] : kNoValue);
+    };
+  };
+  auto add = [&](std::string name, Shape q, Shape k, Shape v, bool causal,
+                 std::optional<double> scale = std::nullopt) -> OpCase& {
+    OpCase& c = t.add(std::move(name), OpKind::kAttention,
+                      {data(q, -1, 1), data(k, -1, 1), data(v)}, attn(causal, scale));
+    c.tol_scale = 10;
+    return c;
+  };
+  add("attention", {2, 3, 4}, {2, 5, 4}, {2, 5, 3}, false);
+  add("attention_causal", {2, 5, 4}, {2, 5, 4}, {2, 5, 6}, true);
+  add("attention_causal_fewer_queries", {1, 2, 3, 5}, {1, 2, 7, 5}, {1, 2, 7, 3}, true, 0.7);
+  add("attention_causal_more_queries", {2, 6, 3}, {2, 4, 3}, {2, 4, 2}, true);
+  add("attention_batch", {N, 2, 3, 8}, {N, 2, 4, 8}, {N, 2, 4, 3}, true);
+  add("attention_kv_len_causal", {2, 3, 4}, {2, 8, 4}, {2, 8, 5}, true)
+      .args.push_back(index({}, 5, 5));
+  add("attention_kv_len_i64", {2, 2, 4}, {2, 6, 4}, {2, 6, 3}, false)
+      .args.push_back(index({}, 0, 9, kI64));
+  add("attention_kv_len_decode", {3, 1, 6}, {3, 9, 6}, {3, 9, 4}, true)
+      .args.push_back(index({}, 1, 9));
+  add("attention_large", {2, 2, 70, 64}, {2, 2, 70, 64}, {2, 2, 70, 40}, true).gradient = false;
+
+  auto upd = [](int64_t axis) {
+    return [axis](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+      return b.update_slice(in[0], in[1], in[2], axis);
+    };
+  };
+  auto dyn = [](int64_t axis, int64_t size) {
+    return [axis, size](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+      return b.dynamic_slice(in[0], in[1], axis, size);
+    };
+  };
+  auto window = [&](std::string name, OpKind op, std::vector<Arg> args, EmitFn emit) {
+    t.add(std::move(name), op, std::move(args), std::move(emit)).extra_dtypes = fixed_dtypes();
+  };
+  window("update_slice_axis1", OpKind::kUpdateSlice,
+         {data({3, 7, 2}), data({3, 4, 2}), index({}, -2, 6)}, upd(1));
+  window("update_slice_clamped", OpKind::kUpdateSlice,
+         {data({5, 3}), data({2, 3}), index({}, 4, 9, kI64)}, upd(0));
+  window("update_slice_batch", OpKind::kUpdateSlice,
+         {data({N, 6}), data({N, 2}), index({}, 0, 4, kI64)}, upd(-1));
+  window("dynamic_slice_axis0", OpKind::kDynamicSlice, {data({6, 3}), index({}, -1, 5)},
+         dyn(0, 4));
+  window("dynamic_slice_batch", OpKind::kDynamicSlice, {data({N, 5, 2}), index({}, 0, 4, kI64)},
+         dyn(-2, 3));
 }
 
 void add_reductions(Table& t) {
@@ -401,6 +458,7 @@ const std::vector<OpCase>& op_cases() {
     add_compare(t);
     add_where_and_cast(t);
     add_matmul(t);
+    add_attention(t);
     add_reductions(t);
     add_movement(t);
     add_indexing(t);

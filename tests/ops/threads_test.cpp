@@ -54,6 +54,9 @@ std::vector<ThreadCase> thread_cases() {
       {"matmul",
        {{96, 300}, {300, 80}},
        [](GraphBuilder& b, In x) { return b.matmul(x[0], x[1]); }},
+      {"attention_causal",
+       {{2, 4, 128, 64}, {2, 4, 128, 64}, {2, 4, 128, 64}},
+       [](GraphBuilder& b, In x) { return b.attention(x[0], x[1], x[2], /*causal=*/true); }},
   };
 }
 

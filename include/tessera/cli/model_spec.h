@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/nn/gpt.h"
 #include "tessera/train/model.h"
 
 namespace tessera::cli {
@@ -28,7 +29,10 @@ struct LayerSpec {
 struct ModelSpec {
   std::string name = "model";
   Shape input_shape;  // per sample
+  DType input_dtype = kF32;  // `input_dtype: int32` for token ids (Embedding)
   std::vector<LayerSpec> layers;
+  // `gpt: {...}` instead of input_shape and layers: the model is make_gpt(*gpt).
+  std::optional<GptConfig> gpt;
   std::optional<CompileConfig> compile;
   std::string source;  // file name, or "zoo:NAME"
 };

@@ -10,6 +10,7 @@
 //   Graph g = b.finish();
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,6 +61,16 @@ class GraphBuilder {
 
   // Linear algebra: [..., M, K] x [..., K, N] with broadcast batch dims.
   ValueId matmul(ValueId a, ValueId b, bool transpose_a = false, bool transpose_b = false);
+  // Attention and sequences (docs/ops.md). attention: q [..., Tq, D], k [..., Tk, D],
+  // v [..., Tk, Dv] -> [..., Tq, Dv]; scale defaults to 1/√D; `kv_len` (a rank-0 i32/i64
+  // value, optional) limits the keys to j < kv_len; causal masks are aligned bottom-right.
+  ValueId attention(ValueId q, ValueId k, ValueId v, bool causal = false,
+                    std::optional<double> scale = std::nullopt, ValueId kv_len = kNoValue);
+  // x with x[..., start:start+U, ...] (along `axis`) replaced by `update`; `start` is a
+  // rank-0 i32/i64 value, clamped to [0, dim - U].
+  ValueId update_slice(ValueId x, ValueId update, ValueId start, int64_t axis);
+  // x[..., start:start+size, ...] along `axis`, `start` clamped to [0, dim - size].
+  ValueId dynamic_slice(ValueId x, ValueId start, int64_t axis, int64_t size);
 
   // Reductions: negative axes count from the end; an empty list reduces every axis.
   ValueId reduce_sum(ValueId x, std::vector<int64_t> axes, bool keepdims = false);

@@ -3,8 +3,9 @@
 //
 // Every non-leaf value gets a byte offset in the arena. Values whose lifetimes do not
 // overlap share space; a reshape of an arena value is an alias (same offset, no copy);
-// an elementwise node may write over an input that dies at that node. Outputs and update
-// values live to the end of the step.
+// an elementwise node may write over an input that dies at that node; an update_slice that
+// is its parameter's update writes into the parameter itself. Outputs and update values live
+// to the end of the step.
 //
 //   MemoryPlan plan = plan_memory(graph);
 //   auto arena = std::make_shared<Buffer>(plan.arena_bytes);
@@ -19,10 +20,15 @@
 namespace tessera {
 
 struct MemoryPlan {
-  std::vector<int64_t> offsets;  // per value; -1 for leaves (inputs, parameters, constants)
+  // Per value; -1 for leaves (inputs, parameters, constants) and in-place parameter writes.
+  std::vector<int64_t> offsets;
   // Per value: for a reshape view, the value whose storage it is (its kernel is skipped);
   // kNoValue otherwise, in-place results included (they share an offset but still run).
   std::vector<ValueId> alias_of;
+  // Per value: for an update_slice of a parameter that is the parameter's step update and
+  // after which nothing reads the parameter (a KV-cache write), that parameter — the node
+  // writes its window into the parameter's own storage; kNoValue otherwise.
+  std::vector<ValueId> in_place_parameter;
   int64_t arena_bytes = 0;
   int64_t naive_bytes = 0;  // the sum of all planned values' sizes, for comparison
 };

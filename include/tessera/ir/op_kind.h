@@ -23,6 +23,10 @@ enum class OpKind : uint8_t {
   kWhere, kCast,
   // Linear algebra
   kMatMul,
+  // Attention and sequences
+  kAttention,    // composite: softmax(q kᵀ · scale + mask) v, streamed by the cpu backend
+  kUpdateSlice,  // x with a window along one axis replaced, at a run-time start
+  kDynamicSlice, // a window along one axis, at a run-time start
   // Reductions
   kReduceSum, kReduceMean, kReduceMax,
   // Data movement

@@ -32,6 +32,25 @@ struct Variable {
 };
 using VariablePtr = std::shared_ptr<Variable>;
 
+// The key/value caches of incremental decoding (nn/generation.h): one pair of variables per
+// attention layer, [batch, heads, capacity, head_dim], created by the layer on first use and
+// kept across the graphs a Generator emits (the prompt, then one token at a time).
+struct KvCache {
+  int64_t batch = 1;
+  int64_t capacity = 0;  // positions each cache holds: the model's context
+  std::map<std::string, VariablePtr> variables;  // by name, e.g. "attention/cache_key"
+  // The variable `name` (zeros of `type` on first use). Throws naming it when it exists with
+  // another type.
+  VariablePtr variable(const std::string& name, const TensorType& type);
+};
+
+// Set in CallContext while emitting a decode graph: the new tokens sit at positions
+// [position, position + T) of the sequence, and attention layers read and extend `cache`.
+struct DecodeState {
+  ValueId position = kNoValue;  // an i32 rank-0 value: the index of the first new token
+  KvCache* cache = nullptr;
+};
+
 // What a layer needs while emitting IR.
 struct CallContext {
   GraphBuilder& b;
@@ -39,6 +58,11 @@ struct CallContext {
   uint64_t seed = 0;      // base seed for random ops (dropout)
   ValueId step = kNoValue;  // i64 rank-0 value: the training step, so masks differ per step
   std::map<const Variable*, ValueId> params;  // one parameter node per variable per graph
+  // Language models fed a prefix: the sequence axis (1) of the model's inputs may be shorter
+  // than declared (Functional::emit); layers size their work from the graph's shapes.
+  bool variable_sequence_length = false;
+  // Incremental decoding with a KV cache (set by Generator); implies variable lengths.
+  std::optional<DecodeState> decode;
 
   // The parameter node of `v` in this graph (created on first use).
   ValueId param(const VariablePtr& v);
@@ -137,6 +161,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
  protected:
   // Subclasses create their weights here.
   virtual void build_weights(std::span<const TensorType> inputs, Rng& rng) = 0;
+  // Whether the weights built for built_input_types() also fit `inputs`, a later call of the
+  // layer. Default: the same types up to the batch dimension. (ReversibleEmbedding takes ids
+  // on one call and hidden states on another.)
+  virtual bool fits_built_weights(std::span<const TensorType> inputs) const;
   VariablePtr add_weight(const std::string& short_name, Tensor value, bool trainable = true);
 
  private:

@@ -90,6 +90,16 @@ KernelFn lookup(const Graph& g, ValueId id) {
       return cpu::cast_kernel;
     case OpKind::kMatMul:
       return is_float(in(0)) && in(0) == in(1) ? cpu::matmul_kernel : nullptr;
+    case OpKind::kAttention:
+      return is_float(in(0)) && in(1) == in(0) && in(2) == in(0) &&
+                     (n.inputs.size() < 4 || is_index(in(3)))
+                 ? cpu::attention_kernel
+                 : nullptr;
+    case OpKind::kUpdateSlice:
+      return is_movable(in(0)) && in(1) == in(0) && is_index(in(2)) ? cpu::update_slice_kernel
+                                                                     : nullptr;
+    case OpKind::kDynamicSlice:
+      return is_movable(in(0)) && is_index(in(1)) ? cpu::dynamic_slice_kernel : nullptr;
     case OpKind::kReduceSum:
     case OpKind::kReduceMax:
       return is_numeric(in(0)) ? cpu::reduce_kernel : nullptr;

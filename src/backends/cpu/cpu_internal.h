@@ -131,6 +131,9 @@ void where_kernel(const KernelArgs& args);     // cpu_compare.cpp
 void cast_kernel(const KernelArgs& args);      // cpu_compare.cpp
 void fused_kernel(const KernelArgs& args);     // cpu_fused.cpp
 void matmul_kernel(const KernelArgs& args);    // cpu_matmul.cpp
+void attention_kernel(const KernelArgs& args);      // cpu_attention.cpp
+void update_slice_kernel(const KernelArgs& args);   // cpu_window.cpp
+void dynamic_slice_kernel(const KernelArgs& args);  // cpu_window.cpp
 void reduce_kernel(const KernelArgs& args);    // cpu_reduce.cpp
 void softmax_kernel(const KernelArgs& args);   // cpu_softmax.cpp (softmax, log_softmax)
 void cross_entropy_kernel(const KernelArgs& args);  // cpu_softmax.cpp

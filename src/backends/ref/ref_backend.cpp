@@ -138,6 +138,12 @@ KernelFn kernel_for(OpKind op) {
       return cast_kernel;
     case OpKind::kMatMul:
       return matmul_kernel;
+    case OpKind::kAttention:
+      return attention_kernel;
+    case OpKind::kUpdateSlice:
+      return update_slice_kernel;
+    case OpKind::kDynamicSlice:
+      return dynamic_slice_kernel;
     case OpKind::kReduceSum:
     case OpKind::kReduceMean:
     case OpKind::kReduceMax:

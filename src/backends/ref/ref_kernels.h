@@ -102,6 +102,9 @@ void compare_kernel(const KernelArgs& args);
 void where_kernel(const KernelArgs& args);
 void cast_kernel(const KernelArgs& args);
 void matmul_kernel(const KernelArgs& args);
+void attention_kernel(const KernelArgs& args);      // ref_attention.cpp
+void update_slice_kernel(const KernelArgs& args);   // ref_attention.cpp
+void dynamic_slice_kernel(const KernelArgs& args);  // ref_attention.cpp
 void reduce_kernel(const KernelArgs& args);
 void reshape_kernel(const KernelArgs& args);
 void permute_kernel(const KernelArgs& args);
