@@ -18,6 +18,8 @@ void run_summary(const SummaryArgs& a) {
   if (a.list || a.model.empty()) {
     fmt::print("Built-in models:\n");
     for (const std::string& n : zoo_names()) fmt::print("  {:<14} {}\n", n, zoo_description(n));
+    for (const std::string& n : language_model_names())
+      fmt::print("  {:<14} {}\n", n, language_model_description(n));
     return;
   }
   ModelSource m = open_model(a.model, 0, {});

@@ -64,7 +64,7 @@ class CliTest : public testing::Test {
 };
 
 TEST_F(CliTest, HelpOnEveryCommand) {
-  for (const char* cmd : {"train", "evaluate", "predict", "summary", "demo"}) {
+  for (const char* cmd : {"train", "evaluate", "predict", "summary", "demo", "generate"}) {
     Result r = run({cmd, "--help"});
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << cmd << ": " << r.out;
@@ -183,7 +183,7 @@ TEST_F(CliTest, UnknownModelAndMissingFiles) {
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err,
             "error: unknown model 'nope': not a zoo model (mnist-dropout, mnist-linear, "
-            "mnist-mlp, mnist-resmlp, seed-mlp) and no such file\n");
+            "mnist-mlp, mnist-resmlp, seed-mlp, gpt-tiny) and no such file\n");
   r = run({"evaluate", path("missing.tsm")});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "error: model file '" + path("missing.tsm") + "' does not exist\n");

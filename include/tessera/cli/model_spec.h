@@ -46,4 +46,16 @@ bool is_zoo_model(const std::string& name);
 const std::string& zoo_description(const std::string& name);
 ModelSpec zoo_spec(const std::string& name);  // throws Error listing the zoo when unknown
 
+// The built-in language models, built by make_gpt (tessera/nn/gpt.h) rather than from YAML:
+// gpt-tiny (GptConfig::tiny(), bytes). Their input is token ids [N, T] and their output
+// logits [N, T, vocab].
+std::vector<std::string> language_model_names();
+bool is_language_model(const std::string& name);
+const std::string& language_model_description(const std::string& name);
+// Weights drawn from `seed`; not compiled (see language_model_compile_config).
+Model build_language_model(const std::string& name, uint64_t seed);
+// AdamW (learning rate 1e-3), sparse categorical cross-entropy on the logits
+// (from_logits), accuracy: the loss is in nats per token.
+CompileConfig language_model_compile_config();
+
 }  // namespace tessera::cli
