@@ -57,6 +57,7 @@ int run_cli(int argc, const char* const* argv) {
   add_predict_command(app);
   add_summary_command(app);
   add_demo_command(app);
+  add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@ void add_evaluate_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 
 // What `tessera train` runs; `tessera demo` runs it with fixed settings.
 struct TrainArgs {
@@ -28,6 +29,7 @@ struct TrainArgs {
   std::string save, resume, json;
   std::string backend = "cpu";
   int verbose = 1;
+  int64_t context = 0;  // text datasets: bytes per window; 0: the model's sequence length
 };
 nlohmann::json run_train(const TrainArgs& args);
 

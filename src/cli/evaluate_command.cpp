@@ -32,7 +32,7 @@ void run_evaluate(const EvaluateArgs& a) {
   }
   const std::string& loss = m.model.compile_config().loss;
   std::string dataset = a.dataset.empty() ? default_dataset(m.model) : a.dataset;
-  DataSource data = open_dataset(dataset);
+  DataSource data = open_dataset(dataset, {.context = model_sequence_length(m.model)});
   bool on_test = data.test.has_value();
   Dataset d = conform(on_test ? *data.test : data.train, m.model,
                       "dataset '" + data.name + "'" + (on_test ? " (test)" : ""), loss);
@@ -63,8 +63,8 @@ void add_evaluate_command(CLI::App& app) {
       "evaluate", "Loss and metrics of a model (usually a checkpoint) on a dataset");
   cmd->add_option("MODEL", a->model, "Checkpoint, zoo model or YAML spec")->required();
   cmd->add_option("--dataset", a->dataset,
-                  "fashion-mnist, synthetic, FILE.csv or FILE.npz (default: the built-in one "
-                  "that fits the model)");
+                  "fashion-mnist, synthetic, FILE.csv, FILE.npz, text or text:FILE (default: "
+                  "the built-in one that fits the model)");
   cmd->add_option("--batch-size", a->batch_size, "Samples per step")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));

@@ -40,6 +40,33 @@ std::string zoo_list() {
   return out;
 }
 
+constexpr const char* kTextPrefix = "text:";
+
+// Next-byte windows of a text, 90 % for training and the end of the text for testing.
+DataSource open_text(const std::string& arg, const DatasetOptions& options) {
+  std::string path = arg == "text" ? default_text_path() : arg.substr(std::strlen(kTextPrefix));
+  TS_CHECK(!path.empty(), ErrorKind::kInvalidArgument,
+           "dataset '{}': give the text file after 'text:' (or 'text' for {})", arg,
+           default_text_path());
+  TS_CHECK(options.context >= 1, ErrorKind::kInvalidArgument,
+           "dataset '{}': the window length is unknown: give --context (the model's input is "
+           "not a fixed-length sequence of token ids)",
+           arg);
+  DataSource d;
+  d.name = arg == "text" ? std::string(kTextPrefix) + path : arg;
+  Dataset all = load_text_bytes(path, {.context = options.context});
+  if (all.size() < 10) {
+    d.train = all;
+  } else {
+    auto [train, test] = all.split(0.9);
+    d.train = train;
+    d.test = test;
+    d.test->name = d.name + " (test)";
+  }
+  d.train.name = d.name + (d.test ? " (train)" : "");
+  return d;
+}
+
 }  // namespace
 
 ModelSource open_model(const std::string& arg, uint64_t seed,
@@ -68,7 +95,12 @@ ModelSource open_model(const std::string& arg, uint64_t seed,
   return {std::move(model), arg, "checkpoint", config};
 }
 
-DataSource open_dataset(const std::string& arg) {
+bool is_text_dataset(const std::string& arg) {
+  return arg == "text" || arg.rfind(kTextPrefix, 0) == 0;
+}
+
+DataSource open_dataset(const std::string& arg, const DatasetOptions& options) {
+  if (is_text_dataset(arg)) return open_text(arg, options);
   DataSource d;
   d.name = arg;
   if (arg == "fashion-mnist") {
@@ -106,8 +138,8 @@ DataSource open_dataset(const std::string& arg) {
     }
   } else {
     throw_error(ErrorKind::kInvalidArgument,
-                fmt::format("unknown dataset '{}': expected fashion-mnist, synthetic, a .csv or "
-                            "a .npz file",
+                fmt::format("unknown dataset '{}': expected fashion-mnist, synthetic, text, "
+                            "text:FILE, a .csv or a .npz file",
                             arg));
   }
   d.train.validate();
@@ -116,21 +148,36 @@ DataSource open_dataset(const std::string& arg) {
 }
 
 std::string default_dataset(const Model& model) {
+  if (model.net().input_types().size() == 1 && model.net().input_types()[0].dtype.is_int())
+    return "text";
   return model_input_shape(model) == Shape{32} ? "synthetic" : "fashion-mnist";
+}
+
+int64_t model_sequence_length(const Model& model) {
+  const std::vector<TensorType>& inputs = model.net().input_types();
+  if (inputs.size() != 1 || !inputs[0].dtype.is_int()) return 0;
+  Shape s = per_sample(inputs[0].shape);
+  return s.rank() == 1 && s[0] > 0 ? s[0] : 0;
 }
 
 Tensor conform_input(const Tensor& x, const Model& model, const std::string& what) {
   Shape want = model_input_shape(model);
+  // Float features become f32; token ids stay integers (the model's integer type).
+  DType want_dtype = model.net().input_types()[0].dtype;
+  if (!want_dtype.is_int()) want_dtype = kF32;
   TS_CHECK(x.rank() >= 1, ErrorKind::kInvalidArgument,
            "{}: expected samples of shape {}, got a scalar", what, want.str());
+  TS_CHECK(!want_dtype.is_int() || x.dtype().is_int(), ErrorKind::kInvalidArgument,
+           "{}: the model takes token ids ({}), got {} values", what, want_dtype.name(),
+           x.dtype().name());
   Shape got = per_sample(x.shape());
-  if (got == want && x.dtype() == kF32) return x;
+  if (got == want && x.dtype() == want_dtype) return x;
   TS_CHECK(got.numel() == want.numel(), ErrorKind::kInvalidArgument,
            "{}: samples have shape {} ({} values), the model expects {} ({} values)", what,
            got.str(), got.numel(), want.str(), want.numel());
   Shape batched{x.shape()[0]};
   for (int64_t d : want.dims()) batched.push_back(d);
-  Tensor c = x.dtype() == kF32 ? x.contiguous() : x.to(kF32);
+  Tensor c = x.dtype() == want_dtype ? x.contiguous() : x.to(want_dtype);
   return c.reshape(batched);
 }
 
@@ -142,19 +189,31 @@ Dataset conform(const Dataset& data, const Model& model, const std::string& what
   int64_t classes = out_shape[out_shape.rank() - 1];
   int64_t n = data.size();
   if (loss == "sparse_categorical_crossentropy") {
-    TS_CHECK(out.y.rank() == 1 || (out.y.rank() == 2 && out.y.shape()[1] == 1),
-             ErrorKind::kInvalidArgument,
-             "{}: expected one class label per sample, got labels of shape {}", what,
+    // One label per row of class scores: [N] for outputs [N, C], [N, T] for [N, T, V]
+    // (a trailing 1 is accepted as Keras does).
+    Shape label_shape{n};
+    for (int i = 1; i + 1 < out_shape.rank(); ++i) label_shape.push_back(out_shape[i]);
+    Shape with_one = label_shape;
+    with_one.push_back(1);
+    bool sequence = label_shape.rank() > 1;
+    TS_CHECK(out.y.shape() == label_shape || out.y.shape() == with_one, ErrorKind::kInvalidArgument,
+             "{}: expected one class label per {}, got labels of shape {}", what,
+             sequence ? fmt::format("position (shape {})", label_shape.str()) : "sample",
              out.y.shape().str());
-    Tensor labels = Tensor::zeros(kI32, {n});
-    for (int64_t i = 0; i < n; ++i) {
-      double v = out.y.get(i);
+    Tensor labels = Tensor::zeros(kI32, label_shape);
+    int64_t per_record = n > 0 ? label_shape.numel() / n : 1;
+    int32_t* dst = labels.data<int32_t>();
+    Tensor src = out.y.contiguous();
+    for (int64_t i = 0; i < labels.numel(); ++i) {
+      double v = src.get(i);
       TS_CHECK(v == std::floor(v) && v >= 0 && v < static_cast<double>(classes),
                ErrorKind::kInvalidArgument,
-               "{}: label {} of record {} is out of range: the model has {} classes (expected "
+               "{}: label {} of record {}{} is out of range: the model has {} classes (expected "
                "an integer in 0..{})",
-               what, v, i, classes, classes - 1);
-      labels.data<int32_t>()[i] = static_cast<int32_t>(v);
+               what, v, i / per_record,
+               sequence ? fmt::format(" (position {})", i % per_record) : std::string(), classes,
+               classes - 1);
+      dst[i] = static_cast<int32_t>(v);
     }
     out.y = labels;
   } else if (loss == "categorical_crossentropy") {

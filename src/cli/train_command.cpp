@@ -63,7 +63,13 @@ nlohmann::json run_train(const TrainArgs& a) {
   const CompileConfig& config = model.compile_config();
 
   std::string dataset = a.dataset.empty() ? default_dataset(model) : a.dataset;
-  DataSource data = open_dataset(dataset);
+  // Text windows are as long as the model's input sequence unless --context says otherwise.
+  int64_t sequence = model_sequence_length(model);
+  TS_CHECK(a.context == 0 || sequence == 0 || a.context == sequence, ErrorKind::kInvalidArgument,
+           "--context {} does not match the input length of model '{}' ({} tokens)", a.context,
+           m.name, sequence);
+  int64_t context = a.context > 0 ? a.context : sequence;
+  DataSource data = open_dataset(dataset, {.context = context});
   Dataset train = conform(data.train, model, "dataset '" + data.name + "'", config.loss);
   std::optional<Dataset> test;
   if (data.test)
@@ -110,8 +116,16 @@ nlohmann::json run_train(const TrainArgs& a) {
   }
   double samples_per_s =
       train_seconds > 0 ? static_cast<double>(n_train) * a.epochs / train_seconds : 0.0;
-  fmt::print("trained {} epochs in {:.2f} s ({:.0f} samples/s)\n", a.epochs, train_seconds,
-             samples_per_s);
+  // Sequence models: every sample is `context` next-token predictions.
+  bool text = is_text_dataset(dataset);
+  double tokens_per_s = text ? samples_per_s * static_cast<double>(context) : 0.0;
+  if (text) {
+    fmt::print("trained {} epochs in {:.2f} s ({:.0f} samples/s, {:.0f} tokens/s)\n", a.epochs,
+               train_seconds, samples_per_s, tokens_per_s);
+  } else {
+    fmt::print("trained {} epochs in {:.2f} s ({:.0f} samples/s)\n", a.epochs, train_seconds,
+               samples_per_s);
+  }
 
   nlohmann::json j = {
       {"command", "train"},
@@ -134,6 +148,11 @@ nlohmann::json run_train(const TrainArgs& a) {
         {"evaluate_seconds", eval_seconds},
         {"train_samples_per_second", samples_per_s}}},
   };
+  if (text) {
+    // The loss of next-token training is in nats per token.
+    j["context"] = context;
+    j["timings"]["train_tokens_per_second"] = tokens_per_s;
+  }
   for (const auto& [name, value] : final_metrics) j["final"]["test_" + name] = value;
   if (!a.save.empty()) j["checkpoint"] = a.save;
   write_json(a.json, j);
@@ -144,11 +163,16 @@ void add_train_command(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model (zoo name, YAML spec or checkpoint)");
   cmd->add_option("MODEL", a->model,
-                  "Zoo model (seed-mlp, mnist-mlp, mnist-linear, mnist-dropout, mnist-resmlp), "
-                  "YAML spec or checkpoint");
+                  "Zoo model (seed-mlp, mnist-mlp, mnist-linear, mnist-dropout, mnist-resmlp, "
+                  "gpt-tiny), YAML spec or checkpoint");
   cmd->add_option("--dataset", a->dataset,
-                  "fashion-mnist, synthetic, FILE.csv or FILE.npz (default: the built-in one "
-                  "that fits the model)");
+                  "fashion-mnist, synthetic, FILE.csv, FILE.npz, text (the GPL-3 text) or "
+                  "text:FILE for next-byte training (default: the built-in one that fits the "
+                  "model)");
+  cmd->add_option("--context", a->context,
+                  "Text datasets: bytes per training window (default: the model's input "
+                  "length)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   cmd->add_option("--epochs", a->epochs, "Epochs to train (after the resumed epoch)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

@@ -31,4 +31,8 @@ std::map<std::string, Tensor> parse_npz(std::string_view bytes, const std::strin
 
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& options);
 
+// Next-byte windows of raw bytes (load_text_bytes without the file).
+Dataset parse_text_bytes(std::string_view bytes, const std::string& name,
+                         const TextOptions& options);
+
 }  // namespace tessera::data_internal

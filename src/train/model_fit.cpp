@@ -79,6 +79,16 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
     train = train.slice(0, split_at);
   }
 
+  // One class per sample: sparse labels [N] (or [N, 1]) or one-hot rows [N, C]. Sequence
+  // targets ([N, T] ids, [N, T, C]) have one class per position, which a per-sample weight
+  // cannot express (Keras refuses them too).
+  if (!options.class_weight.empty()) {
+    const TensorType& t = compiled_->target_type;
+    TS_CHECK(t.shape.rank() <= (t.dtype.is_int() ? 1 : 2), ErrorKind::kInvalidArgument,
+             "fit: class_weight is not supported for targets of shape {} (one class per "
+             "position, not per sample)",
+             t.shape.str());
+  }
   if (compiled_->train_seed != options.seed) build_graphs(options.seed);
   Compiled& c = *compiled_;
   step_ = optimizer_->iterations();  // resumes the schedule after load_model

@@ -64,7 +64,7 @@ class CliTest : public testing::Test {
 };
 
 TEST_F(CliTest, HelpOnEveryCommand) {
-  for (const char* cmd : {"train", "evaluate", "predict", "summary", "demo"}) {
+  for (const char* cmd : {"train", "evaluate", "predict", "summary", "demo", "generate"}) {
     Result r = run({cmd, "--help"});
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << cmd << ": " << r.out;

@@ -1,5 +1,5 @@
 // Replays malformed inputs through every parser, as CI's stand-in for the libFuzzer targets
-// (tests/fuzz/{idx,npy,csv}_fuzz.cpp): every prefix and many single-byte corruptions of
+// (tests/fuzz/{idx,npy,csv,text}_fuzz.cpp): every prefix and many single-byte corruptions of
 // valid files (in memory, through the same entry points as the fuzz targets), plus the seed
 // corpora under tests/fuzz/corpus/ (as files, through the public readers). Each input must
 // load or throw one tessera::Error naming its source; anything else fails the test.
@@ -140,6 +140,20 @@ TEST(Corpus, Csv) {
   Outcome o = mutate(text, parse, 1);
   EXPECT_GT(o.rejected, 50);
   replay_seed_corpus("csv", load);
+}
+
+TEST(Corpus, Text) {
+  // Bytes are never corrupt: a mutated text loads whenever it is long enough, and every
+  // prefix shorter than context + 1 bytes is rejected naming the input.
+  Parser parse = [](const std::string& b, const std::string& n) {
+    data_internal::parse_text_bytes(b, n, {.context = 16, .stride = 5});
+  };
+  Loader load = [](const std::string& p) { load_text_bytes(p); };
+  std::string text = "GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n";
+  Outcome o = mutate(text, parse, 1);
+  EXPECT_EQ(o.rejected, 17);  // the prefixes of 0..16 bytes
+  EXPECT_GT(o.loaded, 150);
+  replay_seed_corpus("text", load);
 }
 
 }  // namespace

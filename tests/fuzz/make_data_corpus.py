@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the data fuzz targets (tests/fuzz/corpus/{idx,npy,npz,csv}).
+"""Writes the seed corpora of the data fuzz targets (tests/fuzz/corpus/{idx,npy,npz,csv,text}).
 
 Files named valid_* must load; the rest must be rejected with a tessera::Error (the unit
 test tests/data/corpus_test.cpp replays all of them). The archives come from Python's own
@@ -98,6 +98,20 @@ def main():
     put("csv", "no_label.csv", b"a,b\n1,2\n")
     put("csv", "binary.csv", bytes(range(256)))
     put("csv", "empty", b"")
+
+    # Text (the replay test reads them with the default context of 128 bytes: a file needs
+    # at least 129; the fuzz target reads them the same way, as they do not start with 0x00)
+    licence = (b"This program is free software: you can redistribute it and/or modify it "
+               b"under the terms of the GNU General Public License as published by the Free "
+               b"Software Foundation.\n")
+    put("text", "valid_ascii.txt", licence)
+    put("text", "valid_exact_129", bytes(range(1, 130)))
+    put("text", "valid_binary", bytes(range(1, 256)) + bytes(range(256)))
+    # Options for the fuzz target (context 8, stride 3); too short for the default context.
+    put("text", "options_ctx8", b"\x00\x07\x03" + licence[:40])
+    put("text", "empty", b"")
+    put("text", "one_byte", b"a")
+    put("text", "short_128", licence[:128])
 
 
 if __name__ == "__main__":

@@ -41,13 +41,28 @@ struct DataSource {
   std::optional<Dataset> test;
 };
 
-// fashion-mnist | synthetic | FILE.csv | FILE.npz (x/y or x_train/y_train[/x_test/y_test]).
-DataSource open_dataset(const std::string& arg);
-// The built-in dataset that fits a model input: synthetic for [32], fashion-mnist otherwise.
+struct DatasetOptions {
+  // Text datasets: bytes per sample window (the model's sequence length); < 1 is an error
+  // for a text dataset and ignored for the others.
+  int64_t context = 0;
+};
+
+// fashion-mnist | synthetic | FILE.csv | FILE.npz (x/y or x_train/y_train[/x_test/y_test]) |
+// text (default_text_path(), the GPL-3 every Debian system has) | text:FILE. A text gives
+// next-byte windows (load_text_bytes, non-overlapping): the first 90 % are `train`, the last
+// 10 % (the end of the text) `test`; a text of fewer than 10 windows is all `train`.
+DataSource open_dataset(const std::string& arg, const DatasetOptions& options = {});
+bool is_text_dataset(const std::string& arg);
+// The built-in dataset that fits a model input: text for token ids (integer inputs),
+// synthetic for [32], fashion-mnist otherwise.
 std::string default_dataset(const Model& model);
+// The sequence length of a model whose input is token ids [N, T] with T fixed, else 0.
+int64_t model_sequence_length(const Model& model);
 
 // The data as the model takes it: x reshaped to the model's per-sample input shape when the
-// element counts agree, NaN/Inf rejected, class labels checked against the output width.
+// element counts agree (token ids stay integers for a model with an integer input), NaN/Inf
+// rejected, class labels checked against the output width (one per sample, or one per
+// position for sequence outputs [N, T, V]).
 Dataset conform(const Dataset& data, const Model& model, const std::string& what,
                 const std::string& loss);
 Tensor conform_input(const Tensor& x, const Model& model, const std::string& what);

@@ -6,6 +6,7 @@
 //   Tensor a = read_npy("x.npy");
 //   write_npy("pred.npy", a);                                   // atomic
 //   Dataset d = read_csv_dataset("iris.csv", {.label_column = "species"});
+//   Dataset text = load_text_bytes(default_text_path(), {.context = 128});  // next-byte pairs
 #pragma once
 
 #include <map>
@@ -41,6 +42,26 @@ struct CsvOptions {
 // the label column gives y [n]. Non-numeric or empty fields, ragged rows and non-integer
 // labels (with integer_labels) are errors naming file:line:column and the text.
 Dataset read_csv_dataset(const std::string& path, const CsvOptions& options = {});
+
+// Byte-level text for next-token (language-model) training: each byte is a token id in
+// [0, 256). Sample i is the window of `context` bytes starting at byte i * stride: x [n,
+// context] i32 holds the window, y [n, context] i32 the same window shifted by one byte (the
+// next-byte targets), so n = (file bytes - context - 1) / stride + 1 and a trailing
+// remainder shorter than a stride is dropped. stride 0 means stride = context: windows do
+// not overlap as inputs (each byte is an input once), the usual split of a corpus into
+// training sequences; a smaller stride gives overlapping windows (more, correlated samples).
+// Hold out validation text with Dataset::split (the last windows, the end of the file).
+struct TextOptions {
+  int64_t context = 128;  // bytes per sample (the model's sequence length), >= 1
+  int64_t stride = 0;     // bytes between window starts; 0: context
+};
+// Errors name the file and the value: a missing file (kNotFound), an unreadable one (kIo),
+// an empty file or one shorter than context + 1 bytes, context < 1 or stride < 0
+// (kInvalidArgument). Nothing is returned on error.
+Dataset load_text_bytes(const std::string& path, const TextOptions& options = {});
+// The demo text every Debian system has: /usr/share/common-licenses/GPL-3 (35 KB of
+// English; base-files installs it).
+std::string default_text_path();
 
 // Fashion-MNIST from Debian's dataset-fashion-mnist (`dir`, else default_fashion_mnist_dir()):
 // split "train" (60000) or "test" (10000); x f32 [n, 28, 28] in [0, 1], y i32 [n] in [0, 10).

@@ -25,7 +25,8 @@ struct SamplingOptions {
 void validate(const SamplingOptions& options);
 
 // One token id in [0, logits.size()). Filters apply in the order temperature, top-k, top-p.
-// Throws when logits is empty or holds NaN.
+// Ties go to the lower id (argmax, the top-k boundary, the top-p order). Throws when logits
+// is empty or holds NaN, or when every logit is -inf (no token has any probability).
 int32_t sample_token(std::span<const float> logits, const SamplingOptions& options, Rng& rng);
 
 }  // namespace tessera
