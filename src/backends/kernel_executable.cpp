@@ -90,9 +90,13 @@ class KernelExecutable final : public Executable {
         default:
           break;
       }
-      TS_ASSERT(plan_.offsets[id] >= 0);
-      values_[id] = Tensor(arena_, static_cast<size_t>(plan_.offsets[id]), n.type.shape,
-                           contiguous_strides(n.type.shape), n.type.dtype);
+      if (plan_.writes_parameter[id] != kNoValue) {
+        values_[id] = graph_.node(plan_.writes_parameter[id]).value;  // an in-place update
+      } else {
+        TS_ASSERT(plan_.offsets[id] >= 0);
+        values_[id] = Tensor(arena_, static_cast<size_t>(plan_.offsets[id]), n.type.shape,
+                             contiguous_strides(n.type.shape), n.type.dtype);
+      }
       Step s{id, plan_.alias_of[id] != kNoValue ? nullptr : lookup(graph_, id), {}, {}};
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         ValueId in = n.inputs[k];

@@ -62,11 +62,29 @@ MemoryPlan plan_memory(const Graph& g, const MemoryPlanOptions& options) {
   for (ValueId o : g.outputs()) last_use.at(o) = kEnd;
   for (const Graph::Update& u : g.updates()) last_use.at(u.value) = kEnd;
 
+  // In-place updates: the value reads its parameter (if at all) elementwise at the same
+  // index, nothing reads the parameter's old value after it, and the parameter's storage is
+  // a plain contiguous tensor of the value's type. Its readers then read the new value from
+  // the parameter, which is what the step writes there at its end anyway.
+  plan.writes_parameter.assign(n, kNoValue);
+  if (options.update_in_place) {
+    for (const Graph::Update& u : g.updates()) {
+      const Node& v = g.node(u.value);
+      const Node& p = g.node(u.parameter);
+      bool elementwise = may_run_in_place(v.op) || v.op == OpKind::kWhere;
+      if (is_leaf(v) || !elementwise || v.type != p.type || !p.value.defined() ||
+          !p.value.is_contiguous() || last_use[u.parameter] > u.value ||
+          plan.writes_parameter[u.value] != kNoValue)
+        continue;
+      plan.writes_parameter[u.value] = u.parameter;
+    }
+  }
+
   std::vector<Block> blocks;
   std::vector<int32_t> block_of(n, -1);
   for (ValueId i = 0; i < n; ++i) {
     const Node& node = g.node(i);
-    if (is_leaf(node)) continue;
+    if (is_leaf(node) || plan.writes_parameter[i] != kNoValue) continue;
     // A reshape of an arena value is a view: same block, which now lives as long as the
     // view does. (A reshape of a leaf copies into the arena: leaves' storage is not ours.)
     if (node.op == OpKind::kReshape && block_of[node.inputs[0]] >= 0) {

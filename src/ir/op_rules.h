@@ -12,4 +12,14 @@ OpCost cost_fused(const Graph& g, const Node& node);       // fusion.cpp
 // The decomposition of kFusedElementwise: re-emits the program's primitives (fusion.cpp).
 ValueId decompose_fused(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
 
+// The normalization ops (norm_ops.cpp): layer_norm, rms_norm and their *_grad_input.
+TensorType infer_norm(const Graph& g, const Node& node);
+OpCost cost_norm(const Graph& g, const Node& node);
+ValueId decompose_layer_norm(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
+ValueId decompose_rms_norm(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
+ValueId decompose_layer_norm_grad_input(GraphBuilder& b, const Node& node,
+                                        std::span<const ValueId> inputs);
+ValueId decompose_rms_norm_grad_input(GraphBuilder& b, const Node& node,
+                                      std::span<const ValueId> inputs);
+
 }  // namespace tessera::detail
