@@ -3,6 +3,7 @@
 #
 #   scripts/run-benchmarks.sh build            # all benchmarks, 5 repetitions
 #   REPS=9 FILTER='MatMul|Sgemm' scripts/run-benchmarks.sh build
+#   BENCHES=bench_norm scripts/run-benchmarks.sh build   # one benchmark program
 #
 # The machine is small and shared: compare figures from one run side by side (the matmul
 # benchmark times the engine and direct sgemm in the same process) and quote medians.
@@ -14,7 +15,7 @@ filter=${FILTER:-.}
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(lscpu | sed -n 's/^Model name: *//p')  cores=$(nproc)" \
      " TESSERA_NUM_THREADS=${TESSERA_NUM_THREADS:-unset}  reps=${reps}"
-for bench in bench_matmul bench_elementwise bench_attention; do
+for bench in ${BENCHES:-bench_matmul bench_elementwise bench_attention bench_norm bench_train_step}; do
   exe="${build_dir}/bench/${bench}"
   if [[ ! -x "${exe}" ]]; then
     echo "error: ${exe} not found; build it with: ninja -C ${build_dir} ${bench}" >&2

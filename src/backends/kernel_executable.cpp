@@ -90,9 +90,8 @@ class KernelExecutable final : public Executable {
         default:
           break;
       }
-      if (plan_.in_place_parameter[id] != kNoValue) {
-        // Computed in its parameter's storage (a KV-cache write); the update copies nothing.
-        values_[id] = graph_.node(plan_.in_place_parameter[id]).value;
+      if (plan_.writes_parameter[id] != kNoValue) {
+        values_[id] = graph_.node(plan_.writes_parameter[id]).value;  // an in-place update
       } else {
         TS_ASSERT(plan_.offsets[id] >= 0);
         values_[id] = Tensor(arena_, static_cast<size_t>(plan_.offsets[id]), n.type.shape,

@@ -30,6 +30,11 @@ struct TrainArgs {
   std::string backend = "cpu";
   int verbose = 1;
   int64_t context = 0;  // text datasets: bytes per window; 0: the model's sequence length
+  // Training at scale; unset (empty, 0, false): the spec's settings, else off.
+  std::string dtype_policy;
+  bool recompute = false;
+  int64_t gradient_accumulation_steps = 0;
+  double clipnorm = 0.0, clipvalue = 0.0, global_clipnorm = 0.0;
 };
 nlohmann::json run_train(const TrainArgs& args);
 

@@ -332,6 +332,7 @@ class SpecParser {
     CompileConfig config;
     config.metrics = {"accuracy"};
     bool lr_set = false;
+    std::string clip_key;  // the clipping setting given, if any (at most one)
     for (const auto& kv : c) {
       std::string key = scalar(kv.first, "a compile setting");
       const YAML::Node& v = kv.second;
@@ -361,8 +362,29 @@ class SpecParser {
         o.weight_decay = as<double>(v, what, "a number");
       } else if (key == "rho") {
         o.rho = as<double>(v, what, "a number");
-      } else if (key == "clipnorm") {
-        o.clipnorm = as<double>(v, what, "a number");
+      } else if (key == "clipnorm" || key == "clipvalue" || key == "global_clipnorm") {
+        double x = as<double>(v, what, "a number");
+        if (!(x > 0)) fail(v, fmt::format("compile: '{}' must be positive, got {}", key, x));
+        (key == "clipnorm" ? o.clipnorm : key == "clipvalue" ? o.clipvalue : o.global_clipnorm) = x;
+        if (clip_key.empty())
+          clip_key = key;
+        else
+          fail(kv.first, fmt::format("compile: only one of clipnorm, clipvalue and "
+                                     "global_clipnorm can be set ('{}' is set already)",
+                                     clip_key));
+      } else if (key == "gradient_accumulation_steps") {
+        o.gradient_accumulation_steps = as<int64_t>(v, what, "an integer");
+        if (o.gradient_accumulation_steps < 1)
+          fail(v, fmt::format("compile: 'gradient_accumulation_steps' must be >= 1, got {}",
+                              o.gradient_accumulation_steps));
+      } else if (key == "dtype_policy") {
+        config.dtype_policy = scalar(v, what);
+        const std::vector<std::string>& known = dtype_policy_names();
+        if (std::find(known.begin(), known.end(), config.dtype_policy) == known.end())
+          fail(v, fmt::format("compile: unknown dtype_policy '{}' (known: {})", config.dtype_policy,
+                              join(known)));
+      } else if (key == "recompute") {
+        config.recompute = as<bool>(v, what, "true or false");
       } else if (key == "loss") {
         config.loss = scalar(v, what);
         std::vector<std::string> known = loss_names();
@@ -377,7 +399,9 @@ class SpecParser {
       } else {
         fail(kv.first, fmt::format("compile: unknown setting '{}' (known: optimizer, "
                                    "learning_rate, momentum, nesterov, beta_1, beta_2, epsilon, "
-                                   "weight_decay, rho, clipnorm, loss, from_logits, metrics)",
+                                   "weight_decay, rho, clipnorm, clipvalue, global_clipnorm, "
+                                   "gradient_accumulation_steps, dtype_policy, recompute, loss, "
+                                   "from_logits, metrics)",
                                    key));
       }
     }

@@ -37,7 +37,24 @@ CompileConfig compile_config(const TrainArgs& a, const std::optional<CompileConf
   if (a.learning_rate > 0) c.optimizer_options.learning_rate = a.learning_rate;
   if (!a.loss.empty()) c.loss = a.loss;
   c.backends = {a.backend};
+  if (!a.dtype_policy.empty()) c.dtype_policy = a.dtype_policy;
+  if (a.recompute) c.recompute = true;
+  OptimizerOptions& o = c.optimizer_options;
+  if (a.gradient_accumulation_steps > 0)
+    o.gradient_accumulation_steps = a.gradient_accumulation_steps;
+  // A clipping flag replaces the spec's clipping (at most one mode is allowed).
+  if (a.clipnorm > 0 || a.clipvalue > 0 || a.global_clipnorm > 0) {
+    o.clipnorm = a.clipnorm;
+    o.clipvalue = a.clipvalue;
+    o.global_clipnorm = a.global_clipnorm;
+  }
   return c;
+}
+
+bool has_compile_flags(const TrainArgs& a) {
+  return !a.optimizer.empty() || a.learning_rate > 0 || !a.loss.empty() ||
+         !a.dtype_policy.empty() || a.recompute || a.gradient_accumulation_steps > 0 ||
+         a.clipnorm > 0 || a.clipvalue > 0 || a.global_clipnorm > 0;
 }
 
 nlohmann::json history_json(const History& h) {
@@ -54,7 +71,7 @@ nlohmann::json run_train(const TrainArgs& a) {
   const std::string& source = a.resume.empty() ? a.model : a.resume;
   ModelSource m = open_model(source, a.seed, {a.backend});
   Model& model = m.model;
-  bool overrides = !a.optimizer.empty() || a.learning_rate > 0 || !a.loss.empty();
+  bool overrides = has_compile_flags(a);
   if (!model.compiled() || overrides) {
     if (model.compiled())
       fmt::print("note: new compile settings: the optimizer state of '{}' is reset\n", source);
@@ -139,6 +156,9 @@ nlohmann::json run_train(const TrainArgs& a) {
       {"optimizer", config.optimizer},
       {"learning_rate", config.optimizer_options.learning_rate},
       {"loss", config.loss},
+      {"dtype_policy", config.dtype_policy},
+      {"recompute", config.recompute},
+      {"gradient_accumulation_steps", config.optimizer_options.gradient_accumulation_steps},
       {"seed", a.seed},
       {"params", model.net().count_params()},
       {"history", history_json(history)},
@@ -187,6 +207,28 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--loss", a->loss, "Loss (default: sparse_categorical_crossentropy)")
       ->check(CLI::IsMember({"sparse_categorical_crossentropy", "categorical_crossentropy",
                              "binary_crossentropy", "mse", "mae"}));
+  cmd->add_option("--dtype-policy", a->dtype_policy,
+                  "float32 or mixed_bfloat16 (bf16 activations, f32 weights; default: the "
+                  "spec's, else float32)")
+      ->check(CLI::IsMember(dtype_policy_names()));
+  cmd->add_flag("--recompute", a->recompute,
+                "Recompute each layer's activations in the backward pass instead of keeping "
+                "them (less memory, more time)");
+  cmd->add_option("--gradient-accumulation-steps", a->gradient_accumulation_steps,
+                  "Apply the mean gradient of this many batches at once (default: the spec's, "
+                  "else 1)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  auto* clipnorm = cmd->add_option("--clipnorm", a->clipnorm, "Clip each gradient to this L2 norm")
+                       ->check(CLI::PositiveNumber);
+  auto* clipvalue =
+      cmd->add_option("--clipvalue", a->clipvalue, "Clip each gradient element to [-X, X]")
+          ->check(CLI::PositiveNumber);
+  auto* global_clipnorm =
+      cmd->add_option("--global-clipnorm", a->global_clipnorm,
+                      "Scale all gradients so that their joint L2 norm is at most X")
+          ->check(CLI::PositiveNumber);
+  clipnorm->excludes(clipvalue)->excludes(global_clipnorm);
+  clipvalue->excludes(global_clipnorm);
   cmd->add_option("--validation-split", a->validation_split,
                   "Fraction of the training data held out for validation (from the end)")
       ->check(CLI::Range(0.0, 0.99));

@@ -205,6 +205,19 @@ ValueId GraphBuilder::cross_entropy(ValueId logits, ValueId labels) {
   return emit(OpKind::kCrossEntropy, {logits, labels});
 }
 
+ValueId GraphBuilder::layer_norm(ValueId x, ValueId gamma, ValueId beta, double epsilon) {
+  return emit(OpKind::kLayerNorm, {x, gamma, beta}, Attrs().set("epsilon", epsilon));
+}
+ValueId GraphBuilder::rms_norm(ValueId x, ValueId gamma, double epsilon) {
+  return emit(OpKind::kRmsNorm, {x, gamma}, Attrs().set("epsilon", epsilon));
+}
+ValueId GraphBuilder::layer_norm_grad_input(ValueId x, ValueId gamma, ValueId dy, double epsilon) {
+  return emit(OpKind::kLayerNormGradInput, {x, gamma, dy}, Attrs().set("epsilon", epsilon));
+}
+ValueId GraphBuilder::rms_norm_grad_input(ValueId x, ValueId gamma, ValueId dy, double epsilon) {
+  return emit(OpKind::kRmsNormGradInput, {x, gamma, dy}, Attrs().set("epsilon", epsilon));
+}
+
 ValueId GraphBuilder::sum_to_shape(ValueId x, const Shape& target) {
   const Shape s = shape(x);
   if (s == target) return x;

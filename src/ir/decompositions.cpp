@@ -54,6 +54,14 @@ DecomposeFn decomposition_rule(OpKind kind) {
       return decompose_log_softmax;
     case OpKind::kCrossEntropy:
       return decompose_cross_entropy;
+    case OpKind::kLayerNorm:
+      return decompose_layer_norm;
+    case OpKind::kRmsNorm:
+      return decompose_rms_norm;
+    case OpKind::kLayerNormGradInput:
+      return decompose_layer_norm_grad_input;
+    case OpKind::kRmsNormGradInput:
+      return decompose_rms_norm_grad_input;
     case OpKind::kFusedElementwise:
       return decompose_fused;
     // Primitives.

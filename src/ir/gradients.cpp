@@ -131,6 +131,15 @@ GradFn gradient_rule(OpKind kind) {
       return grad_log_softmax;
     case OpKind::kCrossEntropy:
       return grad_cross_entropy;
+    case OpKind::kLayerNorm:
+      return grad_layer_norm;
+    case OpKind::kRmsNorm:
+      return grad_rms_norm;
+    // The fused backward ops are differentiated through their decompositions (second-order
+    // gradients are rare; they need not be fast).
+    case OpKind::kLayerNormGradInput:
+    case OpKind::kRmsNormGradInput:
+      return grad_via_decomposition;
   }
   return nullptr;
 }

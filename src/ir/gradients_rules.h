@@ -77,4 +77,11 @@ std::vector<ValueId> grad_softmax(GraphBuilder& b, ValueId self, ValueId dy);
 std::vector<ValueId> grad_log_softmax(GraphBuilder& b, ValueId self, ValueId dy);
 std::vector<ValueId> grad_cross_entropy(GraphBuilder& b, ValueId self, ValueId dy);
 
+// Normalization (gradients_norm.cpp).
+std::vector<ValueId> grad_layer_norm(GraphBuilder& b, ValueId self, ValueId dy);
+std::vector<ValueId> grad_rms_norm(GraphBuilder& b, ValueId self, ValueId dy);
+// Any composite: differentiates its decomposition into primitives and splices the result
+// into `b` (gradients_decomposed.cpp).
+std::vector<ValueId> grad_via_decomposition(GraphBuilder& b, ValueId self, ValueId dy);
+
 }  // namespace tessera::detail

@@ -32,27 +32,6 @@ bool may_run_in_place(OpKind op) {
   return c == OpClass::kUnary || c == OpClass::kBinary || c == OpClass::kFused;
 }
 
-// Updates (p, v) with v = update_slice(p, ...) and no reader of p after v: v may be
-// computed in p's storage, since p's old value is dead once v has read it and p takes v's
-// value at the end of the step anyway. Then only the window is written (a KV-cache append
-// costs its new rows, not the cache) and the update copies nothing.
-std::vector<ValueId> in_place_parameter_writes(const Graph& g) {
-  const int n = g.size();
-  std::vector<ValueId> result(n, kNoValue);
-  std::vector<int32_t> last_reader(n, -1), updates_of(n, 0);
-  for (ValueId i = 0; i < n; ++i)
-    for (ValueId in : g.node(i).inputs) last_reader[in] = std::max(last_reader[in], i);
-  for (const Graph::Update& u : g.updates()) ++updates_of.at(u.parameter);
-  for (const Graph::Update& u : g.updates()) {
-    const Node& v = g.node(u.value);
-    if (v.op == OpKind::kUpdateSlice && v.inputs[0] == u.parameter &&
-        last_reader[u.parameter] == u.value && updates_of[u.parameter] == 1 &&
-        g.node(u.parameter).type == v.type)
-      result[u.value] = u.parameter;
-  }
-  return result;
-}
-
 }  // namespace
 
 MemoryPlan plan_memory(const Graph& g, const MemoryPlanOptions& options) {
@@ -62,10 +41,6 @@ MemoryPlan plan_memory(const Graph& g, const MemoryPlanOptions& options) {
   MemoryPlan plan;
   plan.offsets.assign(n, -1);
   plan.alias_of.assign(n, kNoValue);
-  plan.in_place_parameter = in_place_parameter_writes(g);
-  auto unplanned = [&](ValueId i) {
-    return is_leaf(g.node(i)) || plan.in_place_parameter[i] != kNoValue;
-  };
 
   // Liveness in node order: a value is live from its definition to its last reader;
   // outputs and update values are read after the last node.
@@ -76,7 +51,7 @@ MemoryPlan plan_memory(const Graph& g, const MemoryPlanOptions& options) {
     const Node& node = g.node(i);
     last_use[i] = i;
     for (ValueId in : node.inputs) last_use[in] = std::max(last_use[in], i);
-    if (unplanned(i)) continue;
+    if (is_leaf(node)) continue;
     TS_CHECK(node.type.shape.is_static(), ErrorKind::kInvalidArgument,
              "plan_memory: {} has the symbolic shape {}; specialize the graph first", g.describe(i),
              node.type.str());
@@ -87,11 +62,32 @@ MemoryPlan plan_memory(const Graph& g, const MemoryPlanOptions& options) {
   for (ValueId o : g.outputs()) last_use.at(o) = kEnd;
   for (const Graph::Update& u : g.updates()) last_use.at(u.value) = kEnd;
 
+  // In-place updates: the value reads its parameter (if at all) elementwise at the same
+  // index, nothing reads the parameter's old value after it, and the parameter's storage is
+  // a plain contiguous tensor of the value's type. Its readers then read the new value from
+  // the parameter, which is what the step writes there at its end anyway. An update_slice of
+  // its own parameter qualifies too: it then writes only its window (a KV-cache append costs
+  // its new rows, not the cache).
+  plan.writes_parameter.assign(n, kNoValue);
+  if (options.update_in_place) {
+    for (const Graph::Update& u : g.updates()) {
+      const Node& v = g.node(u.value);
+      const Node& p = g.node(u.parameter);
+      bool elementwise = may_run_in_place(v.op) || v.op == OpKind::kWhere;
+      bool window = v.op == OpKind::kUpdateSlice && v.inputs[0] == u.parameter;
+      if (is_leaf(v) || !(elementwise || window) || v.type != p.type || !p.value.defined() ||
+          !p.value.is_contiguous() || last_use[u.parameter] > u.value ||
+          plan.writes_parameter[u.value] != kNoValue)
+        continue;
+      plan.writes_parameter[u.value] = u.parameter;
+    }
+  }
+
   std::vector<Block> blocks;
   std::vector<int32_t> block_of(n, -1);
   for (ValueId i = 0; i < n; ++i) {
     const Node& node = g.node(i);
-    if (unplanned(i)) continue;
+    if (is_leaf(node) || plan.writes_parameter[i] != kNoValue) continue;
     // A reshape of an arena value is a view: same block, which now lives as long as the
     // view does. (A reshape of a leaf copies into the arena: leaves' storage is not ours.)
     if (node.op == OpKind::kReshape && block_of[node.inputs[0]] >= 0) {

@@ -20,5 +20,14 @@ TensorType infer_dynamic_slice(const Graph& g, const Node& node);
 OpCost cost_attention(const Graph& g, const Node& node);
 OpCost cost_window(const Graph& g, const Node& node);  // update_slice, dynamic_slice
 ValueId decompose_attention(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
+// The normalization ops (norm_ops.cpp): layer_norm, rms_norm and their *_grad_input.
+TensorType infer_norm(const Graph& g, const Node& node);
+OpCost cost_norm(const Graph& g, const Node& node);
+ValueId decompose_layer_norm(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
+ValueId decompose_rms_norm(GraphBuilder& b, const Node& node, std::span<const ValueId> inputs);
+ValueId decompose_layer_norm_grad_input(GraphBuilder& b, const Node& node,
+                                        std::span<const ValueId> inputs);
+ValueId decompose_rms_norm_grad_input(GraphBuilder& b, const Node& node,
+                                      std::span<const ValueId> inputs);
 
 }  // namespace tessera::detail

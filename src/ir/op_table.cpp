@@ -514,6 +514,15 @@ OpInfo make_row(OpKind k) {
     case OpKind::kCrossEntropy:
       return row("cross_entropy", 2, 2, C::kComposite, infer_cross_entropy,
                  cost_cross_entropy);
+    case OpKind::kLayerNorm:
+      return row("layer_norm", 3, 3, C::kComposite, detail::infer_norm, detail::cost_norm);
+    case OpKind::kRmsNorm:
+      return row("rms_norm", 2, 2, C::kComposite, detail::infer_norm, detail::cost_norm);
+    case OpKind::kLayerNormGradInput:
+      return row("layer_norm_grad_input", 3, 3, C::kComposite, detail::infer_norm,
+                 detail::cost_norm);
+    case OpKind::kRmsNormGradInput:
+      return row("rms_norm_grad_input", 3, 3, C::kComposite, detail::infer_norm, detail::cost_norm);
     case OpKind::kRandomUniform:
       return row("random_uniform", 1, 1, C::kIndexing, infer_random_uniform, cost_random);
     case OpKind::kFusedElementwise:

@@ -115,7 +115,9 @@ std::vector<ValueId> Functional::emit(CallContext& ctx, std::span<const ValueId>
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorType& want = input_types_[i];
     const TensorType& got = ctx.b.type(inputs[i]);
-    bool ok = got.dtype == want.dtype && got.shape.rank() == want.shape.rank();
+    // Under a mixed-precision policy float inputs arrive cast to the compute dtype.
+    bool cast_input = ctx.compute_dtype && want.dtype.is_float() && got.dtype == *ctx.compute_dtype;
+    bool ok = (got.dtype == want.dtype || cast_input) && got.shape.rank() == want.shape.rank();
     // A prefix of the declared sequence (axis 1) when the caller asks for variable lengths.
     bool prefix = ctx.variable_sequence_length || ctx.decode.has_value();
     for (int d = 1; ok && d < got.shape.rank(); ++d)
@@ -131,6 +133,7 @@ std::vector<ValueId> Functional::emit(CallContext& ctx, std::span<const ValueId>
     for (const SymbolicTensor& x : c->inputs) args.push_back(value.at(x.call().get()));
     try {
       value[c.get()] = c->layer->call(ctx, args);
+      ctx.call_ends.push_back(ctx.b.graph().size());
     } catch (const Error& e) {
       throw Error(e.kind(), fmt::format("model '{}': {}: {}", name_, c->layer->describe(),
                                         e.what()));

@@ -75,10 +75,18 @@ VariablePtr KvCache::variable(const std::string& name, const TensorType& type) {
 ValueId CallContext::param(const VariablePtr& v) {
   TS_CHECK(v != nullptr, ErrorKind::kInvalidArgument, "CallContext::param: null variable");
   auto it = params.find(v.get());
-  if (it != params.end()) return it->second;
-  ValueId id = b.parameter(v->name, v->value, v->trainable);
-  params.emplace(v.get(), id);
-  return id;
+  ValueId id = it != params.end() ? it->second : kNoValue;
+  if (id == kNoValue) {
+    id = b.parameter(v->name, v->value, v->trainable);
+    params.emplace(v.get(), id);
+  }
+  DType dt = v->value.dtype();
+  if (!compute_dtype || !dt.is_float() || dt == *compute_dtype) return id;
+  auto cast = cast_params.find(v.get());
+  if (cast != cast_params.end()) return cast->second;
+  ValueId c = b.cast(id, *compute_dtype);
+  cast_params.emplace(v.get(), c);
+  return c;
 }
 
 SymbolicTensor Input(const Shape& shape, DType dtype, std::string name) {

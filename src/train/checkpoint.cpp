@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -62,11 +63,16 @@ json compile_to_json(const CompileConfig& c) {
             {"epsilon", o.epsilon},
             {"weight_decay", o.weight_decay},
             {"rho", o.rho},
-            {"clipnorm", o.clipnorm}}},
+            {"clipnorm", o.clipnorm},
+            {"clipvalue", o.clipvalue},
+            {"global_clipnorm", o.global_clipnorm},
+            {"gradient_accumulation_steps", o.gradient_accumulation_steps}}},
           {"loss", c.loss},
           {"loss_options", {{"from_logits", c.loss_options.from_logits}}},
           {"metrics", c.metrics},
-          {"backends", c.backends}};
+          {"backends", c.backends},
+          {"dtype_policy", c.dtype_policy},
+          {"recompute", c.recompute}};
 }
 
 // Reads header fields with errors that name the file and the field.
@@ -143,6 +149,12 @@ CompileConfig compile_from_json(const json& j, const HeaderReader& r) {
     oo.weight_decay = r.num(o, "weight_decay", orec, oo.weight_decay);
     oo.rho = r.num(o, "rho", orec, oo.rho);
     oo.clipnorm = r.num(o, "clipnorm", orec, oo.clipnorm);
+    oo.clipvalue = r.num(o, "clipvalue", orec, oo.clipvalue);
+    oo.global_clipnorm = r.num(o, "global_clipnorm", orec, oo.global_clipnorm);
+    double k = r.num(o, "gradient_accumulation_steps", orec, 0);
+    if (!(k >= 0 && k <= 1e9 && k == std::floor(k)))
+      r.fail(orec + ": field 'gradient_accumulation_steps' must be an integer >= 0");
+    oo.gradient_accumulation_steps = static_cast<int64_t>(k);
   }
   c.loss = r.str(j, "loss", rec);
   if (j.contains("loss_options")) {
@@ -152,6 +164,8 @@ CompileConfig compile_from_json(const json& j, const HeaderReader& r) {
   c.metrics = r.strings(j, "metrics", rec);
   std::vector<std::string> backends = r.strings(j, "backends", rec);
   if (!backends.empty()) c.backends = backends;
+  if (j.contains("dtype_policy")) c.dtype_policy = r.str(j, "dtype_policy", rec);
+  c.recompute = r.boolean(j, "recompute", rec, false);
   return c;
 }
 

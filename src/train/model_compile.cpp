@@ -1,6 +1,9 @@
 // Model::compile: the training step as one graph — forward (training mode), the weighted
-// loss, autodiff and the optimizer's updates — plus the evaluation and inference graphs.
+// loss, autodiff (with activation checkpointing when asked) and the optimizer's updates —
+// plus the evaluation and inference graphs, all under the config's dtype policy.
 // Programs are compiled lazily, once per batch size (model_internal.h).
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include "model_internal.h"
@@ -8,6 +11,9 @@
 #include "tessera/core/error.h"
 #include "tessera/ir/autodiff.h"
 #include "tessera/ir/builder.h"
+#include "tessera/ir/op_table.h"
+#include "tessera/ir/passes.h"
+#include "tessera/ir/recompute.h"
 
 namespace tessera {
 namespace {
@@ -22,9 +28,41 @@ TensorType batched(TensorType t) {
   return t;
 }
 
+// The compute dtype of a policy (unset: float32, every value keeps its dtype).
+std::optional<DType> compute_dtype(const std::string& policy) {
+  if (policy == "mixed_bfloat16") return kBF16;
+  return std::nullopt;
+}
+
+// Emits the model on `x` under the config's dtype policy: float inputs cast to the compute
+// dtype, the output cast back to f32 (the loss and metrics see f32, as Keras' mixed
+// policies give float32 outputs to the loss).
+ValueId emit_model(const Functional& net, CallContext& ctx, ValueId x,
+                   const CompileConfig& config) {
+  ctx.compute_dtype = compute_dtype(config.dtype_policy);
+  GraphBuilder& b = ctx.b;
+  if (ctx.compute_dtype && b.dtype(x).is_float()) x = b.cast(x, *ctx.compute_dtype);
+  ValueId y = net.emit(ctx, {&x, 1})[0];
+  if (ctx.compute_dtype && b.dtype(y) == *ctx.compute_dtype) y = b.cast(y, kF32);
+  return y;
+}
+
+// Segments for activation checkpointing: each layer call's non-leaf nodes.
+std::vector<int32_t> layer_call_segments(const Graph& g, ValueId first_call_start,
+                                         const std::vector<ValueId>& call_ends) {
+  std::vector<int32_t> segment(g.size(), -1);
+  ValueId start = first_call_start;
+  for (size_t k = 0; k < call_ends.size(); ++k) {
+    for (ValueId v = start; v < call_ends[k]; ++v)
+      if (op_info(g.node(v).op).op_class != OpClass::kLeaf) segment[v] = static_cast<int32_t>(k);
+    start = call_ends[k];
+  }
+  return segment;
+}
+
 Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& optimizer,
-                        const TensorType& input_type, const TensorType& target_type,
-                        uint64_t seed) {
+                        const TensorType& input_type, const TensorType& target_type, uint64_t seed,
+                        const CompileConfig& config) {
   GraphBuilder b;
   CallContext ctx{b};
   ctx.training = true;
@@ -33,7 +71,8 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   ValueId y = b.input("y", target_type.dtype, target_type.shape);
   ValueId sample_weight = b.input("sample_weight", kF32, {kDynamic});
   ctx.step = b.input("step", kI64, {});
-  ValueId y_pred = net.emit(ctx, {&x, 1})[0];
+  const ValueId calls_start = b.graph().size();
+  ValueId y_pred = emit_model(net, ctx, x, config);
   ValueId per_sample = loss_fn.per_sample(b, y_pred, y);
   ValueId w =
       b.dtype(per_sample) == kF32 ? sample_weight : b.cast(sample_weight, b.dtype(per_sample));
@@ -51,7 +90,26 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
     trainable.push_back(v);
     wrt.push_back(it->second);
   }
-  Gradients d = differentiate(b.finish(), loss, wrt);
+  Graph forward = b.finish();
+  Gradients d = differentiate(forward, loss, wrt);
+  // Under mixed precision the backward pass recasts the weights and the input it reads
+  // rather than keep their bf16 copies alive from the forward pass to its end.
+  std::vector<char> recast(forward.size(), 0);
+  bool any_recast = false;
+  for (ValueId v = 0; v < forward.size(); ++v) {
+    const Node& n = forward.node(v);
+    if (ctx.compute_dtype && n.op == OpKind::kCast &&
+        op_info(forward.node(n.inputs[0]).op).op_class == OpClass::kLeaf) {
+      recast[v] = 1;
+      any_recast = true;
+    }
+  }
+  if (config.recompute || any_recast) {
+    std::vector<int32_t> segments = config.recompute
+                                        ? layer_call_segments(forward, calls_start, ctx.call_ends)
+                                        : std::vector<int32_t>(forward.size(), -1);
+    d.graph = recompute_activations(d.graph, forward.size(), segments, &d.grads, recast);
+  }
   GraphBuilder s(std::move(d.graph));
   CallContext octx{s};
   octx.training = true;
@@ -60,11 +118,19 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   octx.params = ctx.params;  // the forward graph's ids are unchanged by differentiate
   std::vector<ParamGrad> pairs;
   for (size_t i = 0; i < trainable.size(); ++i) pairs.push_back({trainable[i], wrt[i], d.grads[i]});
+  const ValueId optimizer_start = s.graph().size();
   optimizer.apply(octx, pairs);
-  return s.finish();
+  // Each variable's update right after its gradient: the gradients do not pile up in the
+  // arena, and the updates are computed into the variables in place.
+  return hoist_nodes(s.finish(), optimizer_start);
 }
 
 }  // namespace
+
+const std::vector<std::string>& dtype_policy_names() {
+  static const std::vector<std::string> names = {"float32", "mixed_bfloat16"};
+  return names;
+}
 
 void Model::compile(CompileConfig config) {
   const Functional& f = net();
@@ -73,6 +139,12 @@ void Model::compile(CompileConfig config) {
            f.name(), f.input_types().size(), f.output_types().size());
   TS_CHECK(!config.backends.empty(), ErrorKind::kInvalidArgument,
            "compile: the list of backends is empty");
+  const std::vector<std::string>& policies = dtype_policy_names();
+  if (std::find(policies.begin(), policies.end(), config.dtype_policy) == policies.end())
+    throw_error(ErrorKind::kInvalidArgument,
+                fmt::format("compile: dtype_policy '{}' is unknown (expected float32 or "
+                            "mixed_bfloat16)",
+                            config.dtype_policy));
   for (const std::string& name : config.backends) {
     if (backend_registry().find(name) == nullptr) {
       std::string known;
@@ -125,7 +197,7 @@ void Model::build_graphs(uint64_t seed) {
     GraphBuilder b;
     CallContext ctx{b};
     ValueId x = b.input(f.input_names()[0], c->input_type.dtype, c->input_type.shape);
-    b.output(f.emit(ctx, {&x, 1})[0]);
+    b.output(emit_model(f, ctx, x, config_));
     c->predict_graph = b.finish();
   }
   if (loss_) {
@@ -136,13 +208,14 @@ void Model::build_graphs(uint64_t seed) {
     CallContext ctx{b};
     ValueId x = b.input(f.input_names()[0], c->input_type.dtype, c->input_type.shape);
     ValueId y = b.input("y", c->target_type.dtype, c->target_type.shape);
-    ValueId y_pred = f.emit(ctx, {&x, 1})[0];
+    ValueId y_pred = emit_model(f, ctx, x, config_);
     b.output(loss_->per_sample(b, y_pred, y));
     b.output(y_pred);
     c->eval_graph = b.finish();
   }
   if (optimizer_)
-    c->train_graph = build_train_graph(f, *loss_, *optimizer_, c->input_type, c->target_type, seed);
+    c->train_graph =
+        build_train_graph(f, *loss_, *optimizer_, c->input_type, c->target_type, seed, config_);
   compiled_ = std::move(c);
 }
 

@@ -91,7 +91,10 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
   }
   if (compiled_->train_seed != options.seed) build_graphs(options.seed);
   Compiled& c = *compiled_;
-  step_ = optimizer_->iterations();  // resumes the schedule after load_model
+  // Resumes the schedule after load_model; with gradient accumulation a step is a batch
+  // and the schedule follows applied steps (step / k).
+  step_ = optimizer_->steps_seen();
+  const int64_t accumulation = optimizer_->accumulation_steps();
 
   std::vector<CallbackPtr> callbacks;
   if (options.verbose != 0) callbacks.push_back(progress_bar(options.verbose));
@@ -138,7 +141,7 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
           sample_weight = w->second;
         }
         c.step.data<int64_t>()[0] = step_;
-        optimizer_->set_step(step_);
+        optimizer_->set_step(step_ / accumulation);
         Tensor inputs[] = {bx, by, sample_weight, c.step};
         const std::vector<Tensor>& out = p.run(inputs);
         double loss = out[0].get(0);

@@ -3,6 +3,7 @@
 // every update reads the values from before the step (as Keras' per-variable updates do).
 #include "tessera/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <utility>
@@ -33,22 +34,29 @@ class GraphOptimizer : public Optimizer {
     GraphBuilder& b = ctx.b;
     ValueId lr = ctx.param(learning_rate_);
     ValueId iterations = ctx.param(iterations_);
-    begin_step(ctx, lr, iterations);
+    // The gradients to apply, in their variables' dtypes.
+    std::vector<ParamGrad> work;
     for (const ParamGrad& pg : pairs) {
       if (pg.grad == kNoValue) continue;  // the variable does not reach the loss
       TS_CHECK(b.dtype(pg.param).is_float(), ErrorKind::kInvalidArgument,
                "optimizer '{}': variable '{}' has dtype {}; only float variables train", name_,
                pg.variable->name, b.dtype(pg.param).name());
+      ParamGrad w = pg;
+      if (b.dtype(w.grad) != b.dtype(w.param)) w.grad = b.cast(w.grad, b.dtype(w.param));
+      work.push_back(std::move(w));
+    }
+    const size_t first_update = b.graph().updates().size();
+    Accumulation acc = accumulate(ctx, work);
+    clip(b, work);
+    begin_step(ctx, lr, iterations);
+    for (const ParamGrad& pg : work) {
       DType dt = b.dtype(pg.param);
-      ValueId grad = pg.grad;
-      if (b.dtype(grad) != dt) grad = b.cast(grad, dt);
-      if (options_.clipnorm > 0) grad = clip_by_norm(b, grad, dt);
       ValueId var_lr = dt == kF32 ? lr : b.cast(lr, dt);
-      ValueId new_value = update(ctx, pg, grad, var_lr, dt);
-      b.update(pg.param, new_value);
+      b.update(pg.param, update(ctx, pg, pg.grad, var_lr, dt));
     }
     // The counter counts applied steps; Adam's bias correction reads its old value.
     b.update(iterations, b.add(iterations, b.scalar(1, kI64)));
+    if (acc.apply_now != kNoValue) gate_updates(b, acc, first_update);
   }
 
   nlohmann::json config() const override {
@@ -81,11 +89,85 @@ class GraphOptimizer : public Optimizer {
   ValueId scalar(GraphBuilder& b, double v, DType dt) { return b.scalar(v, dt); }
 
  private:
-  // Keras' clipnorm: g · c / max(‖g‖, c), per gradient.
-  ValueId clip_by_norm(GraphBuilder& b, ValueId g, DType dt) {
-    ValueId norm = b.sqrt(b.reduce_sum(b.mul(g, g), {}));
-    ValueId c = b.scalar(options_.clipnorm, dt);
-    return b.mul(g, b.div(c, b.maximum(norm, c)));
+  // Gradient accumulation as graph nodes. Every step adds the gradients to the
+  // accumulators; on every k-th step (the counter reaches k - 1) the optimizer's updates
+  // take effect with the mean, and the accumulators and counter return to 0. The other
+  // steps keep every variable and slot as it was: each update is gated by where(apply, new,
+  // old).
+  //
+  // Why one graph with conditional updates rather than two host-side programs (accumulate
+  // only / accumulate and apply): accumulation is for batches that do not fit in memory,
+  // and each compiled program owns an arena for its activations, so two programs would
+  // double the memory the option exists to save; one graph also stays one training step
+  // for the simulators. The price is the optimizer's arithmetic on every step (elementwise
+  // over the weights, small next to the forward and backward passes) and one select per
+  // updated value.
+  struct Accumulation {
+    ValueId apply_now = kNoValue;  // bool scalar; kNoValue without accumulation
+    ValueId counter = kNoValue;    // the accumulated_ parameter
+    std::vector<std::pair<ValueId, ValueId>> accumulators;  // (parameter, sum incl. this step)
+  };
+
+  Accumulation accumulate(CallContext& ctx, std::vector<ParamGrad>& work) {
+    Accumulation acc;
+    const int64_t k = accumulation_steps();
+    if (k <= 1) return acc;
+    GraphBuilder& b = ctx.b;
+    acc.counter = ctx.param(accumulated_);
+    acc.apply_now = b.compare(OpKind::kEqual, acc.counter, b.scalar(k - 1, kI64));
+    for (ParamGrad& pg : work) {
+      DType dt = b.dtype(pg.param);
+      ValueId slot_id = slot(ctx, pg.variable, "accumulator");
+      ValueId sum = b.add(slot_id, pg.grad);
+      acc.accumulators.push_back({slot_id, sum});
+      pg.grad = b.mul(sum, b.scalar(1.0 / static_cast<double>(k), dt));
+    }
+    return acc;
+  }
+
+  void gate_updates(GraphBuilder& b, const Accumulation& acc, size_t first_update) {
+    const size_t end = b.graph().updates().size();
+    for (size_t i = first_update; i < end; ++i) {
+      Graph::Update u = b.graph().updates()[i];  // a copy: emitting nodes below
+      ValueId gated = b.where(acc.apply_now, u.value, u.parameter);
+      b.graph().updates()[i].value = gated;
+    }
+    for (const auto& [slot_id, sum] : acc.accumulators)
+      b.update(slot_id, b.where(acc.apply_now, b.scalar(0.0, b.dtype(sum)), sum));
+    b.update(acc.counter,
+             b.where(acc.apply_now, b.scalar(0, kI64), b.add(acc.counter, b.scalar(1, kI64))));
+  }
+
+  // Keras' clipping: clipnorm g·c/max(‖g‖, c) per gradient; global_clipnorm the same with
+  // the norm of all gradients together (summed in f32); clipvalue clip(g, -c, c).
+  void clip(GraphBuilder& b, std::vector<ParamGrad>& work) {
+    if (options_.clipnorm > 0) {
+      for (ParamGrad& pg : work) {
+        DType dt = b.dtype(pg.grad);
+        ValueId norm = b.sqrt(b.reduce_sum(b.mul(pg.grad, pg.grad), {}));
+        ValueId c = b.scalar(options_.clipnorm, dt);
+        pg.grad = b.mul(pg.grad, b.div(c, b.maximum(norm, c)));
+      }
+    } else if (options_.global_clipnorm > 0 && !work.empty()) {
+      ValueId total = kNoValue;
+      for (const ParamGrad& pg : work) {
+        ValueId g = b.dtype(pg.grad) == kF32 ? pg.grad : b.cast(pg.grad, kF32);
+        ValueId sq = b.reduce_sum(b.mul(g, g), {});
+        total = total == kNoValue ? sq : b.add(total, sq);
+      }
+      ValueId c = b.scalar(options_.global_clipnorm, kF32);
+      ValueId scale = b.div(c, b.maximum(b.sqrt(total), c));
+      for (ParamGrad& pg : work) {
+        DType dt = b.dtype(pg.grad);
+        pg.grad = b.mul(pg.grad, dt == kF32 ? scale : b.cast(scale, dt));
+      }
+    } else if (options_.clipvalue > 0) {
+      for (ParamGrad& pg : work) {
+        DType dt = b.dtype(pg.grad);
+        pg.grad = b.maximum(b.minimum(pg.grad, b.scalar(options_.clipvalue, dt)),
+                            b.scalar(-options_.clipvalue, dt));
+      }
+    }
   }
 
   std::string name_;
@@ -209,6 +291,10 @@ Optimizer::Optimizer(const std::string& name, OptimizerOptions options)
       make_variable(name + "/learning_rate", Tensor::scalar(options_.learning_rate, kF32));
   iterations_ = make_variable(name + "/iterations", Tensor::scalar(0, kI64));
   variables_ = {learning_rate_, iterations_};
+  if (accumulation_steps() > 1) {
+    accumulated_ = make_variable(name + "/accumulated_steps", Tensor::scalar(0, kI64));
+    variables_.push_back(accumulated_);
+  }
   set_step(0);
 }
 
@@ -229,19 +315,42 @@ void Optimizer::set_learning_rate(double lr) {
 
 int64_t Optimizer::iterations() const { return static_cast<int64_t>(iterations_->value.get(0)); }
 
+int64_t Optimizer::accumulation_steps() const {
+  return std::max<int64_t>(1, options_.gradient_accumulation_steps);
+}
+
+int64_t Optimizer::steps_seen() const {
+  int64_t pending = accumulated_ ? static_cast<int64_t>(accumulated_->value.get(0)) : 0;
+  return iterations() * accumulation_steps() + pending;
+}
+
 nlohmann::json Optimizer::config() const {
   return {{"name", name()},
           {"learning_rate", options_.learning_rate},
           {"has_schedule", static_cast<bool>(options_.schedule)},
-          {"clipnorm", options_.clipnorm}};
+          {"clipnorm", options_.clipnorm},
+          {"clipvalue", options_.clipvalue},
+          {"global_clipnorm", options_.global_clipnorm},
+          {"gradient_accumulation_steps", options_.gradient_accumulation_steps}};
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, OptimizerOptions options) {
   TS_CHECK(options.learning_rate >= 0 && std::isfinite(options.learning_rate),
            ErrorKind::kInvalidArgument, "optimizer '{}': learning_rate must be >= 0, got {}", name,
            options.learning_rate);
-  TS_CHECK(options.clipnorm >= 0, ErrorKind::kInvalidArgument,
-           "optimizer '{}': clipnorm must be >= 0, got {}", name, options.clipnorm);
+  for (auto [field, value] : {std::pair<const char*, double>{"clipnorm", options.clipnorm},
+                              {"clipvalue", options.clipvalue},
+                              {"global_clipnorm", options.global_clipnorm}})
+    TS_CHECK(value >= 0 && std::isfinite(value), ErrorKind::kInvalidArgument,
+             "optimizer '{}': {} must be >= 0 (0: off), got {}", name, field, value);
+  int clip_modes = (options.clipnorm > 0) + (options.clipvalue > 0) + (options.global_clipnorm > 0);
+  TS_CHECK(clip_modes <= 1, ErrorKind::kInvalidArgument,
+           "optimizer '{}': only one of clipnorm, clipvalue and global_clipnorm can be set, got "
+           "clipnorm={}, clipvalue={}, global_clipnorm={}",
+           name, options.clipnorm, options.clipvalue, options.global_clipnorm);
+  TS_CHECK(options.gradient_accumulation_steps >= 0, ErrorKind::kInvalidArgument,
+           "optimizer '{}': gradient_accumulation_steps must be >= 0 (0 or 1: off), got {}", name,
+           options.gradient_accumulation_steps);
   if (name == "sgd") {
     TS_CHECK(options.momentum >= 0 && options.momentum <= 1, ErrorKind::kInvalidArgument,
              "optimizer 'sgd': momentum must be in [0, 1], got {}", options.momentum);

@@ -166,7 +166,7 @@ TEST(AttentionIr, CacheWritesArePlannedIntoTheirParameter) {
     b.output(out);
     Graph g = b.finish();
     MemoryPlan plan = plan_memory(g);
-    EXPECT_EQ(plan.in_place_parameter[grown], read_after ? kNoValue : cache);
+    EXPECT_EQ(plan.writes_parameter[grown], read_after ? kNoValue : cache);
     EXPECT_EQ(plan.offsets[grown] < 0, !read_after);
   }
 }

@@ -109,9 +109,7 @@ TEST(Decompositions, SymbolicBatch) {
 TEST(Decompositions, PrimitivesHaveNoneCompositesHaveOne) {
   for (int i = 0; i < kOpKindCount; ++i) {
     OpKind k = static_cast<OpKind>(i);
-    bool composite = k == OpKind::kSoftmax || k == OpKind::kLogSoftmax ||
-                     k == OpKind::kCrossEntropy || k == OpKind::kFusedElementwise;
-    composite = composite || k == OpKind::kAttention;
+    bool composite = op_info(k).op_class == OpClass::kComposite || k == OpKind::kFusedElementwise;
     EXPECT_EQ(op_info(k).decompose != nullptr, composite) << op_name(k);
   }
 }

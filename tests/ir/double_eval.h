@@ -128,6 +128,38 @@ class DoubleEvaluator {
     return r;
   }
 
+  // layer_norm / rms_norm over the last axis, and their input gradients (third = dy).
+  static DTensor norm(const Node& n, const DTensor& x, const DTensor& gamma, const DTensor* third) {
+    const bool layer = n.op == OpKind::kLayerNorm || n.op == OpKind::kLayerNormGradInput;
+    const bool backward = n.op == OpKind::kLayerNormGradInput || n.op == OpKind::kRmsNormGradInput;
+    const double eps = n.attrs.get_float("epsilon");
+    const int64_t c = x.shape[x.shape.rank() - 1];
+    DTensor r = dtensor(x.shape);
+    std::vector<double> xh(static_cast<size_t>(c)), g(static_cast<size_t>(c));
+    for (int64_t row = 0; c > 0 && row < x.numel() / c; ++row) {
+      const double* xr = x.v.data() + row * c;
+      double mean = 0, ss = 0;
+      if (layer) mean = std::accumulate(xr, xr + c, 0.0) / static_cast<double>(c);
+      for (int64_t i = 0; i < c; ++i) ss += (xr[i] - mean) * (xr[i] - mean);
+      const double rstd = 1.0 / std::sqrt(ss / static_cast<double>(c) + eps);
+      double mg = 0, mgx = 0;
+      for (int64_t i = 0; i < c; ++i) {
+        xh[i] = (xr[i] - mean) * rstd;
+        g[i] = backward ? third->v[row * c + i] * gamma.v[i] : 0.0;
+        mg += g[i] / static_cast<double>(c);
+        mgx += g[i] * xh[i] / static_cast<double>(c);
+      }
+      for (int64_t i = 0; i < c; ++i) {
+        double& out = r.v[row * c + i];
+        if (backward)
+          out = rstd * (g[i] - (layer ? mg : 0.0) - xh[i] * mgx);
+        else
+          out = xh[i] * gamma.v[i] + (layer ? third->v[i] : 0.0);
+      }
+    }
+    return r;
+  }
+
   DTensor eval(ValueId id, const std::vector<DTensor>& vals) const {
     const Node& n = g_.node(id);
     Shape out_shape = n.type.shape.with_batch(batch_);
@@ -378,6 +410,11 @@ class DoubleEvaluator {
         for (int64_t i = 0; i < r.numel(); ++i) r.v[i] = -ls.v[i * c + wrap_index(in(1).v[i], c)];
         return r;
       }
+      case OpKind::kLayerNorm:
+      case OpKind::kRmsNorm:
+      case OpKind::kLayerNormGradInput:
+      case OpKind::kRmsNormGradInput:
+        return norm(n, in(0), in(1), n.inputs.size() > 2 ? &in(2) : nullptr);
       default:
         throw std::runtime_error("double_eval: unsupported op at " + g_.describe(id));
     }

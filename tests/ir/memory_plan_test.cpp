@@ -18,24 +18,52 @@ int64_t value_bytes(const Graph& g, ValueId v, int64_t alignment) {
   return (b + alignment - 1) / alignment * alignment;
 }
 
+// An update value computed straight into its parameter must be elementwise, of the
+// parameter's type, and the last reader of the parameter's old value.
+void check_in_place_update(const Graph& g, ValueId v, ValueId p) {
+  EXPECT_EQ(g.node(p).op, OpKind::kParameter) << g.describe(v);
+  EXPECT_EQ(g.type(p), g.type(v)) << g.describe(v);
+  EXPECT_TRUE(is_elementwise(g.node(v).op)) << g.describe(v);
+  bool listed = false;
+  for (const Graph::Update& u : g.updates()) listed = listed || (u.parameter == p && u.value == v);
+  EXPECT_TRUE(listed) << g.describe(v) << " is not the update of " << g.describe(p);
+  for (ValueId w = v + 1; w < g.size(); ++w)
+    for (ValueId in : g.node(w).inputs)
+      EXPECT_NE(in, p) << g.describe(w) << " reads " << g.describe(p) << " after " << g.describe(v)
+                       << " overwrote it";
+  for (ValueId o : g.outputs()) EXPECT_NE(o, p) << "output " << g.describe(p) << " overwritten";
+}
+
 // Checks a plan by simulating a step: every arena chunk remembers which value's data it
 // holds; a node must find each input's data intact when it runs, and outputs and update
 // values must be intact at the end. A reshape alias holds its source's data; an in-place
-// node may overwrite only an input at exactly its own offset and of its own shape.
+// node may overwrite only an input at exactly its own offset and of its own shape. Update
+// values written into their parameters take no arena (check_in_place_update).
 void check_plan(const Graph& g, const MemoryPlan& plan, const MemoryPlanOptions& opt) {
   ASSERT_EQ(plan.offsets.size(), static_cast<size_t>(g.size()));
   ASSERT_EQ(plan.alias_of.size(), static_cast<size_t>(g.size()));
+  ASSERT_EQ(plan.writes_parameter.size(), static_cast<size_t>(g.size()));
   ASSERT_LE(plan.arena_bytes, plan.naive_bytes);
   int64_t naive = 0;
   const int64_t chunk = opt.alignment;
   std::vector<ValueId> tag(g.size(), kNoValue);
+  auto outside_arena = [&](ValueId v) {
+    return is_leaf(g, v) || plan.writes_parameter[v] != kNoValue;
+  };
   for (ValueId v = 0; v < g.size(); ++v) {
     if (is_leaf(g, v)) {
       EXPECT_EQ(plan.offsets[v], -1) << g.describe(v);
       EXPECT_EQ(plan.alias_of[v], kNoValue) << g.describe(v);
+      EXPECT_EQ(plan.writes_parameter[v], kNoValue) << g.describe(v);
       continue;
     }
     naive += value_bytes(g, v, chunk);
+    if (plan.writes_parameter[v] != kNoValue) {
+      EXPECT_TRUE(opt.update_in_place) << g.describe(v);
+      EXPECT_EQ(plan.offsets[v], -1) << g.describe(v);
+      check_in_place_update(g, v, plan.writes_parameter[v]);
+      continue;
+    }
     ASSERT_GE(plan.offsets[v], 0) << g.describe(v);
     ASSERT_EQ(plan.offsets[v] % chunk, 0) << g.describe(v);
     ASSERT_LE(plan.offsets[v] + value_bytes(g, v, chunk), plan.arena_bytes) << g.describe(v);
@@ -60,15 +88,15 @@ void check_plan(const Graph& g, const MemoryPlan& plan, const MemoryPlanOptions&
   for (ValueId v = 0; v < g.size(); ++v) {
     const Node& n = g.node(v);
     for (ValueId in : n.inputs) {
-      if (is_leaf(g, in)) continue;
+      if (outside_arena(in)) continue;
       ASSERT_TRUE(intact(in)) << g.describe(in) << " was overwritten before " << g.describe(v)
                               << " read it\n"
                               << g.str();
     }
-    if (is_leaf(g, v) || plan.alias_of[v] != kNoValue) continue;
+    if (outside_arena(v) || plan.alias_of[v] != kNoValue) continue;
     int64_t lo = plan.offsets[v], hi = lo + value_bytes(g, v, chunk);
     for (ValueId in : n.inputs) {
-      if (is_leaf(g, in)) continue;
+      if (outside_arena(in)) continue;
       int64_t ilo = plan.offsets[in], ihi = ilo + value_bytes(g, in, chunk);
       if (ihi <= lo || hi <= ilo) continue;
       // Overwriting an input is only correct elementwise, in lockstep, without broadcast.
@@ -80,12 +108,12 @@ void check_plan(const Graph& g, const MemoryPlan& plan, const MemoryPlanOptions&
     for (int64_t c = lo / chunk; c < hi / chunk; ++c) holds[c] = v;
   }
   for (ValueId o : g.outputs()) {
-    if (!is_leaf(g, o)) {
+    if (!outside_arena(o)) {
       EXPECT_TRUE(intact(o)) << "output " << g.describe(o) << " clobbered";
     }
   }
   for (const Graph::Update& u : g.updates()) {
-    if (!is_leaf(g, u.value)) {
+    if (!outside_arena(u.value)) {
       EXPECT_TRUE(intact(u.value)) << "update " << g.describe(u.value) << " clobbered";
     }
   }
@@ -153,6 +181,54 @@ TEST(MemoryPlan, OutputsAndUpdatesLiveToTheEnd) {
   check_plan(g, p, {});
   EXPECT_NE(p.offsets[e], p.offsets[f]);
   EXPECT_NE(p.offsets[u], p.offsets[later]);
+}
+
+// The optimizer's new values go straight into the parameters when nothing reads the old
+// value afterwards; otherwise they wait in the arena for the end of the step.
+TEST(MemoryPlan, UpdatesAreComputedIntoTheirParameters) {
+  GraphBuilder b;
+  ValueId x = b.input("x", kF32, {256});
+  ValueId w = b.parameter("w", Tensor::zeros(kF32, {256}));
+  ValueId v = b.parameter("v", Tensor::zeros(kF32, {256}));
+  ValueId s = b.parameter("s", Tensor::zeros(kF32, {}));
+  ValueId w_new = b.sub(w, b.mul(x, b.scalar(0.1)));
+  ValueId v_new = b.add(v, x);
+  ValueId late = b.mul(v, b.exp(x));        // reads v after v_new: v_new cannot overwrite v
+  ValueId s_new = b.reduce_sum(w_new, {});  // not elementwise
+  b.output(late);
+  b.output(w_new);  // read from w after the step, as a value of the step
+  b.update(w, w_new);
+  b.update(v, v_new);
+  b.update(s, s_new);
+  Graph g = b.finish();
+  MemoryPlan p = plan_memory(g);
+  check_plan(g, p, {});
+  EXPECT_EQ(p.writes_parameter[w_new], w);
+  EXPECT_EQ(p.offsets[w_new], -1);
+  EXPECT_EQ(p.writes_parameter[v_new], kNoValue);
+  EXPECT_GE(p.offsets[v_new], 0);
+  EXPECT_EQ(p.writes_parameter[s_new], kNoValue);
+  MemoryPlanOptions off;
+  off.update_in_place = false;
+  MemoryPlan q = plan_memory(g, off);
+  check_plan(g, q, off);
+  EXPECT_EQ(q.writes_parameter[w_new], kNoValue);
+  EXPECT_GT(q.arena_bytes, p.arena_bytes);
+
+  // Run on both host backends: the update lands in w, the output is the new value.
+  for (const char* backend : {"ref", "cpu"}) {
+    SCOPED_TRACE(backend);
+    Graph run = g;
+    for (ValueId id : run.parameters())
+      run.mutable_node(id).value = Tensor::full(kF32, run.type(id).shape, 1.0);
+    auto exe = backend_registry().get(backend).compile(run, CompileOptions{});
+    Tensor xv = Tensor::full(kF32, {256}, 2.0);
+    const auto& out = exe->run(std::vector<Tensor>{xv});
+    EXPECT_FLOAT_EQ(static_cast<float>(out[1].get(7)), 0.8f);
+    EXPECT_FLOAT_EQ(static_cast<float>(run.node(w).value.get(7)), 0.8f);
+    EXPECT_FLOAT_EQ(static_cast<float>(run.node(v).value.get(7)), 3.0f);
+    EXPECT_NEAR(run.node(s).value.get(0), 0.8 * 256, 1e-3);
+  }
 }
 
 TEST(MemoryPlan, BroadcastInputsAreNotOverwritten) {
@@ -247,7 +323,7 @@ TEST(MemoryPlan, RandomGraphsNeverOverlapLiveValues) {
     }
     Graph g = b.finish();
     for (bool in_place : {true, false}) {
-      MemoryPlanOptions opt{64, in_place};
+      MemoryPlanOptions opt{64, in_place, in_place};
       MemoryPlan p = plan_memory(g, opt);
       ASSERT_NO_FATAL_FAILURE(check_plan(g, p, opt)) << "trial " << trial;
       if (in_place) {

@@ -369,6 +369,42 @@ void add_composites(Table& t) {
       .tol_scale = 10;
   t.add("cross_entropy_batch", OpKind::kCrossEntropy, {data({N, 10}, -3, 3), index({N}, 0, 9)}, ce)
       .tol_scale = 10;
+
+  // Normalization: odd row widths (vector tails), rank 1 and 3, the symbolic batch; the
+  // fused backward ops run with their own second-order gradient checks.
+  auto layer_norm = [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+    return b.layer_norm(in[0], in[1], in[2], 1e-5);
+  };
+  auto rms_norm = [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+    return b.rms_norm(in[0], in[1], 1e-6);
+  };
+  auto layer_norm_dx = [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+    return b.layer_norm_grad_input(in[0], in[1], in[2], 1e-5);
+  };
+  auto rms_norm_dx = [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+    return b.rms_norm_grad_input(in[0], in[1], in[2], 1e-6);
+  };
+  auto norm = [&](std::string name, OpKind op, std::vector<Arg> args, EmitFn emit) {
+    t.add(std::move(name), op, std::move(args), std::move(emit)).tol_scale = 10;
+  };
+  norm("layer_norm", OpKind::kLayerNorm, {data({3, 7}), data({7}), data({7})}, layer_norm);
+  norm("layer_norm_rank1", OpKind::kLayerNorm, {data({5}), data({5}), data({5})}, layer_norm);
+  norm("layer_norm_rank3", OpKind::kLayerNorm, {data({2, 3, 13}), data({13}), data({13})},
+       layer_norm);
+  norm("layer_norm_batch", OpKind::kLayerNorm, {data({N, 9}), data({9}), data({9})}, layer_norm);
+  norm("rms_norm", OpKind::kRmsNorm, {data({3, 7}), data({7})}, rms_norm);
+  norm("rms_norm_batch_rank3", OpKind::kRmsNorm, {data({N, 2, 11}), data({11})}, rms_norm);
+  norm("layer_norm_grad_input", OpKind::kLayerNormGradInput,
+       {data({3, 7}), data({7}), data({3, 7})}, layer_norm_dx);
+  norm("layer_norm_grad_input_batch", OpKind::kLayerNormGradInput,
+       {data({N, 17}), data({17}), data({N, 17})}, layer_norm_dx);
+  norm("rms_norm_grad_input", OpKind::kRmsNormGradInput, {data({3, 7}), data({7}), data({3, 7})},
+       rms_norm_dx);
+  norm("rms_norm_grad_input_batch", OpKind::kRmsNormGradInput,
+       {data({N, 2, 9}), data({9}), data({N, 2, 9})}, rms_norm_dx);
+  // Far from zero with a small spread: the one-pass statistics must not cancel.
+  norm("layer_norm_offset", OpKind::kLayerNorm, {data({4, 19}, 90, 92), data({19}), data({19})},
+       layer_norm);
 }
 
 // random_uniform: bit-identical on every backend (tol_scale 0 compares exactly), including a
@@ -441,11 +477,36 @@ void add_large(Table& t) {
                      });
   rs.tol_scale = 10;
   rs.gradient = false;
+  // Many rows summed into few columns: the cpu cuts the rows into blocks summed in parallel.
+  OpCase& cs = t.add("reduce_sum_large_cols", OpKind::kReduceSum, {data({1031, 65})},
+                     [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+                       return b.reduce_sum(in[0], {0});
+                     });
+  cs.tol_scale = 10;
+  cs.gradient = false;
   OpCase& sm = t.add(
       "softmax_large", OpKind::kSoftmax, {data({33, 257}, -5, 5)},
       [](GraphBuilder& b, const std::vector<ValueId>& in, DType) { return b.softmax(in[0]); });
   sm.tol_scale = 10;
   sm.gradient = false;
+  // Rows past the vector width, many rows split across threads. (Each case is set up
+  // before the next add: add() may move the earlier ones.) |x̂·gamma| <= sqrt(3) < beta:
+  // the f32 kernel's error is relative to those terms, so a sum cancelling to near 0
+  // would exceed the f16/bf16 check (2 ulps of the result) among 67k elements.
+  OpCase& ln = t.add("layer_norm_large", OpKind::kLayerNorm,
+                     {data({65, 1031}), data({1031}, -1, 1), data({1031}, 2, 3)},
+                     [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+                       return b.layer_norm(in[0], in[1], in[2], 1e-5);
+                     });
+  ln.tol_scale = 10;
+  ln.gradient = false;
+  OpCase& rn = t.add("rms_norm_grad_input_large", OpKind::kRmsNormGradInput,
+                     {data({65, 1031}), data({1031}), data({65, 1031})},
+                     [](GraphBuilder& b, const std::vector<ValueId>& in, DType) {
+                       return b.rms_norm_grad_input(in[0], in[1], in[2], 1e-6);
+                     });
+  rn.tol_scale = 10;
+  rn.gradient = false;
 }
 
 }  // namespace

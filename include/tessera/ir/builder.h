@@ -101,6 +101,15 @@ class GraphBuilder {
   ValueId log_softmax(ValueId x, int64_t axis = -1);
   // Per-sample loss -log softmax(logits)[label]: logits [..., C], labels int [...].
   ValueId cross_entropy(ValueId logits, ValueId labels);
+  // Normalization over the last axis of x [..., C]; gamma and beta are [C] of x's dtype.
+  // layer_norm: (x - mean) / sqrt(var + epsilon) * gamma + beta (biased variance);
+  // rms_norm: x / sqrt(mean(x²) + epsilon) * gamma.
+  ValueId layer_norm(ValueId x, ValueId gamma, ValueId beta, double epsilon = 1e-5);
+  ValueId rms_norm(ValueId x, ValueId gamma, double epsilon = 1e-6);
+  // d loss / d x of the two, given dy (the gradient of their output); the gradient rules
+  // emit these, and reduce_sum primitives for d gamma and d beta.
+  ValueId layer_norm_grad_input(ValueId x, ValueId gamma, ValueId dy, double epsilon);
+  ValueId rms_norm_grad_input(ValueId x, ValueId gamma, ValueId dy, double epsilon);
 
   // Helpers for gradient rules: sums `x` down to `shape` (undoing broadcasting).
   ValueId sum_to_shape(ValueId x, const Shape& shape);

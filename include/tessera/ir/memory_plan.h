@@ -3,9 +3,12 @@
 //
 // Every non-leaf value gets a byte offset in the arena. Values whose lifetimes do not
 // overlap share space; a reshape of an arena value is an alias (same offset, no copy);
-// an elementwise node may write over an input that dies at that node; an update_slice that
-// is its parameter's update writes into the parameter itself. Outputs and update values live
-// to the end of the step.
+// an elementwise node may write over an input that dies at that node. Outputs and update
+// values live to the end of the step — except that an update value computed by an
+// elementwise node after the last read of its parameter is written straight into the
+// parameter's storage (writes_parameter): the optimizer's new weights and slots then take
+// no arena at all. An update_slice that is its own parameter's update (a KV-cache write) is
+// computed there too and writes only its window.
 //
 //   MemoryPlan plan = plan_memory(graph);
 //   auto arena = std::make_shared<Buffer>(plan.arena_bytes);
@@ -25,10 +28,9 @@ struct MemoryPlan {
   // Per value: for a reshape view, the value whose storage it is (its kernel is skipped);
   // kNoValue otherwise, in-place results included (they share an offset but still run).
   std::vector<ValueId> alias_of;
-  // Per value: for an update_slice of a parameter that is the parameter's step update and
-  // after which nothing reads the parameter (a KV-cache write), that parameter — the node
-  // writes its window into the parameter's own storage; kNoValue otherwise.
-  std::vector<ValueId> in_place_parameter;
+  // Per value: the kParameter node into whose storage it is computed (an in-place update,
+  // offset -1); kNoValue otherwise.
+  std::vector<ValueId> writes_parameter;
   int64_t arena_bytes = 0;
   int64_t naive_bytes = 0;  // the sum of all planned values' sizes, for comparison
 };
@@ -36,6 +38,7 @@ struct MemoryPlan {
 struct MemoryPlanOptions {
   int64_t alignment = 64;
   bool in_place = true;  // let elementwise nodes overwrite an input that dies there
+  bool update_in_place = true;  // compute update values into their parameters when safe
 };
 
 // The graph must have static shapes (see specialize()).

@@ -14,13 +14,35 @@ enum class OpKind : uint8_t {
   kParameter,  // a variable (weights, optimizer state); Node::value holds it
   kConstant,   // Node::value holds it
   // Unary elementwise
-  kNeg, kAbs, kExp, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kRelu, kGelu, kErf,
+  kNeg,
+  kAbs,
+  kExp,
+  kLog,
+  kSqrt,
+  kRsqrt,
+  kTanh,
+  kSigmoid,
+  kRelu,
+  kGelu,
+  kErf,
   // Binary elementwise (numpy broadcasting)
-  kAdd, kSub, kMul, kDiv, kPow, kMaximum, kMinimum,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kMaximum,
+  kMinimum,
   // Comparisons (numpy broadcasting, bool result)
-  kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,
+  kEqual,
+  kNotEqual,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
   // where(cond, a, b) and cast
-  kWhere, kCast,
+  kWhere,
+  kCast,
   // Linear algebra
   kMatMul,
   // Attention and sequences
@@ -28,13 +50,30 @@ enum class OpKind : uint8_t {
   kUpdateSlice,  // x with a window along one axis replaced, at a run-time start
   kDynamicSlice, // a window along one axis, at a run-time start
   // Reductions
-  kReduceSum, kReduceMean, kReduceMax,
+  kReduceSum,
+  kReduceMean,
+  kReduceMax,
   // Data movement
-  kReshape, kPermute, kBroadcast, kSlice, kConcat, kPad,
+  kReshape,
+  kPermute,
+  kBroadcast,
+  kSlice,
+  kConcat,
+  kPad,
   // Indexing
-  kGather, kScatterAdd, kOneHot,
+  kGather,
+  kScatterAdd,
+  kOneHot,
   // Composites (carry a decomposition into the primitives above)
-  kSoftmax, kLogSoftmax, kCrossEntropy,
+  kSoftmax,
+  kLogSoftmax,
+  kCrossEntropy,
+  // Normalization over the last axis (composites); the *_grad_input ops are their fused
+  // backward, emitted by the gradient rules
+  kLayerNorm,
+  kRmsNorm,
+  kLayerNormGradInput,
+  kRmsNormGradInput,
   // Random numbers: a pure function of (seed, step, position), so runs are reproducible
   kRandomUniform,
   // A chain of elementwise ops made one by the fusion pass (Node::fused holds it)

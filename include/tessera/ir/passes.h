@@ -23,6 +23,15 @@ Graph eliminate_dead_code(const Graph& g);
 // small constants with equal bytes). Inputs and parameters are never merged.
 Graph eliminate_common_subexpressions(const Graph& g);
 
+// Moves every node from `first` on up to just after the latest of its inputs (nodes that
+// read nothing but leaves go to the front); the nodes before `first` keep their order.
+// Training graphs pass the optimizer's first node: each variable's update then runs as soon
+// as its gradient is complete rather than after the whole backward pass, so the gradient
+// dies there and the update can be computed into the parameter in place (memory_plan.h)
+// instead of every gradient and update waiting in the arena. Values are unchanged. Input
+// nodes must come before `first` (their order is the executable's calling convention).
+Graph hoist_nodes(const Graph& g, ValueId first);
+
 // Replaces the symbolic batch dimension by `batch` in every type and shape attribute and
 // re-infers all types. Throws naming the node when the result is inconsistent.
 Graph specialize(const Graph& g, int64_t batch);

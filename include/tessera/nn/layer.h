@@ -63,8 +63,18 @@ struct CallContext {
   bool variable_sequence_length = false;
   // Incremental decoding with a KV cache (set by Generator); implies variable lengths.
   std::optional<DecodeState> decode;
+  // Mixed precision (CompileConfig::dtype_policy "mixed_bfloat16"): layers compute in this
+  // dtype. Float variables of another dtype keep it (master weights) and param() returns
+  // them cast, once per graph; Functional::emit accepts model inputs already cast to it.
+  // Unset: every value keeps its own dtype.
+  std::optional<DType> compute_dtype;
+  std::map<const Variable*, ValueId> cast_params;
+  // Filled by Functional::emit: the graph's size after each layer call, so node ranges
+  // [previous end, end) are the calls (activation checkpointing recomputes them).
+  std::vector<ValueId> call_ends;
 
-  // The parameter node of `v` in this graph (created on first use).
+  // The value of `v` in this graph: its parameter node (created on first use), cast to
+  // compute_dtype when that is set and differs.
   ValueId param(const VariablePtr& v);
 };
 

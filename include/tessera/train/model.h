@@ -7,7 +7,7 @@
 //       Dense(10, {.activation = "softmax"}),
 //   });
 //   model.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy",
-//                  .metrics = {"accuracy"}});
+//                  .metrics = {"accuracy"}});   // .dtype_policy = "mixed_bfloat16", .recompute
 //   History h = model.fit(x_train, y_train, {.epochs = 10, .batch_size = 32,
 //                                            .validation_data = Dataset{x_test, y_test}});
 //   Tensor probs = model.predict(x_test);
@@ -36,7 +36,19 @@ struct CompileConfig {
   LossOptions loss_options;
   std::vector<std::string> metrics;
   std::vector<std::string> backends = {"cpu"};  // the device: scheduler preference order
+  // Keras' dtype policy: "float32", or "mixed_bfloat16": variables stay f32 (master
+  // weights, updated by the optimizer in f32) while layers compute on bf16 activations and
+  // bf16 copies of the weights (matmul accumulates in f32); the model's output is cast back
+  // to f32, so the loss, its reduction and the gradients reaching the optimizer are f32.
+  std::string dtype_policy = "float32";
+  // Activation checkpointing: each layer call of the model is a segment whose inner
+  // activations are not kept for the backward pass but recomputed there just before their
+  // first use (ir/recompute.h). Less memory for one more forward pass of each layer.
+  bool recompute = false;
 };
+
+// The dtype policies compile() accepts ("float32", "mixed_bfloat16").
+const std::vector<std::string>& dtype_policy_names();
 
 struct FitOptions {
   int epochs = 1;
@@ -87,7 +99,9 @@ class Model {
   // compiled programs, which share the variables' buffers, see the new values.
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& weights);
-  int64_t step() const { return step_; }  // training steps taken (the optimizer's counter)
+  // Training steps (batches) taken: the optimizer's counter, times k plus the pending
+  // gradients with gradient accumulation (Optimizer::steps_seen).
+  int64_t step() const { return step_; }
   // The compiled step graphs (for reports and simulators); valid after compile().
   const Graph& train_graph() const;
   const Graph& predict_graph();

@@ -46,7 +46,18 @@ struct OptimizerOptions {
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam, adamw
   double weight_decay = 0.004;                          // adamw (decoupled)
   double rho = 0.9;                                     // rmsprop
-  double clipnorm = 0.0;                                // > 0: clip each gradient to this L2 norm
+  // Gradient clipping as in Keras; at most one of the three may be set (> 0).
+  double clipnorm = 0.0;         // clip each gradient to this L2 norm
+  double clipvalue = 0.0;        // clip each gradient element to [-clipvalue, clipvalue]
+  double global_clipnorm = 0.0;  // scale all gradients so that their joint L2 norm is at most this
+  // Keras 3's gradient accumulation: k > 1 sums the gradients of k steps in non-trainable
+  // accumulators ("<optimizer>/<variable>/accumulator") and applies their mean on every
+  // k-th step, so k steps of batch B update the weights as one step of batch k·B would.
+  // The iteration counter counts applied steps, which Adam's bias correction and the
+  // learning-rate schedule follow, so that k accumulated steps equal one k-times larger
+  // step for every optimizer (Keras 3's counter counts every step instead). 0 or 1: apply
+  // every step.
+  int64_t gradient_accumulation_steps = 0;
 };
 
 // The Keras default learning rate of an optimizer (0.01 for sgd, 0.001 otherwise).
@@ -71,6 +82,10 @@ class Optimizer {
   void set_learning_rate(double lr);
   // Steps applied so far: the in-graph counter (restored by checkpoints).
   int64_t iterations() const;
+  // Gradient accumulation: k (1 without), and the training steps (batches) seen so far,
+  // iterations() · k plus the gradients waiting in the accumulators.
+  int64_t accumulation_steps() const;
+  int64_t steps_seen() const;
   const OptimizerOptions& options() const { return options_; }  // learning_rate resolved
   // Slots, the learning rate and the iteration counter: what a checkpoint saves.
   const std::vector<VariablePtr>& variables() const { return variables_; }
@@ -83,6 +98,7 @@ class Optimizer {
   OptimizerOptions options_;
   VariablePtr learning_rate_;           // f32 rank 0, written by set_step
   VariablePtr iterations_;              // i64 rank 0, incremented in the graph
+  VariablePtr accumulated_;             // i64 rank 0: gradients summed so far (k > 1 only)
   std::vector<VariablePtr> variables_;  // learning rate, iterations, then slots
 };
 

@@ -128,6 +128,14 @@ KernelFn lookup(const Graph& g, ValueId id) {
       return is_float(in(0)) ? cpu::softmax_kernel : nullptr;
     case OpKind::kCrossEntropy:
       return is_float(in(0)) && is_index(in(1)) ? cpu::cross_entropy_kernel : nullptr;
+    case OpKind::kLayerNorm:
+    case OpKind::kRmsNorm:
+    case OpKind::kLayerNormGradInput:
+    case OpKind::kRmsNormGradInput: {
+      bool same = true;
+      for (size_t i = 1; i < n.inputs.size(); ++i) same = same && in(i) == in(0);
+      return is_float(in(0)) && same ? cpu::norm_kernel : nullptr;
+    }
     case OpKind::kRandomUniform:
       return in(0) == kI64 && n.type.dtype == kF32 ? cpu::random_uniform_kernel : nullptr;
     case OpKind::kFusedElementwise:

@@ -137,6 +137,7 @@ void dynamic_slice_kernel(const KernelArgs& args);  // cpu_window.cpp
 void reduce_kernel(const KernelArgs& args);    // cpu_reduce.cpp
 void softmax_kernel(const KernelArgs& args);   // cpu_softmax.cpp (softmax, log_softmax)
 void cross_entropy_kernel(const KernelArgs& args);  // cpu_softmax.cpp
+void norm_kernel(const KernelArgs& args);           // cpu_norm.cpp (layer/rms norm, *_grad_input)
 void reshape_kernel(const KernelArgs& args);   // cpu_movement.cpp
 void permute_kernel(const KernelArgs& args);
 void broadcast_kernel(const KernelArgs& args);

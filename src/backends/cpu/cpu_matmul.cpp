@@ -1,7 +1,7 @@
 // matmul through OpenBLAS sgemm. Transposes map to CblasTrans; broadcast batch dims become a
 // list of sgemm calls (or one tall sgemm when b has no batch and a is plain row-major).
-// f16/bf16 operands are converted to f32 panels, multiplied with f32 accumulation and
-// rounded once.
+// f16/bf16 operands are converted to f32 (in parallel), multiplied with f32 accumulation
+// and rounded once.
 //
 // Determinism: OpenBLAS picks different kernels (and summation orders) for different thread
 // counts, so results would change with the pool size. Instead OpenBLAS always runs single
@@ -70,6 +70,17 @@ BatchIndex make_batch_index(const Shape& out, const Shape& a, const Shape& b) {
   return bi;
 }
 
+// f16/bf16 <-> f32 of whole operands, split across the pool (mixed-precision training
+// converts every activation and weight operand of every matmul).
+void convert_parallel(const void* src, DType from, void* dst, DType to, int64_t n) {
+  const char* s = static_cast<const char*>(src);
+  char* d = static_cast<char*>(dst);
+  const size_t fs = from.size(), ts = to.size();
+  pool().parallel_for(n, kCheapGrain, [&](int64_t b, int64_t e) {
+    convert(s + b * fs, from, d + b * ts, to, static_cast<size_t>(e - b));
+  });
+}
+
 void offsets(const BatchIndex& bi, int64_t batch, int64_t* oa, int64_t* ob) {
   *oa = *ob = 0;
   for (int i = bi.rank - 1; i >= 0; --i) {
@@ -125,8 +136,8 @@ void matmul_kernel(const KernelArgs& args) {
   if (t != kF32) {
     float* fa = scratch<11>(static_cast<size_t>(ta.numel()));
     float* fb = scratch<12>(static_cast<size_t>(tb.numel()));
-    convert(ta.raw_data(), t, fa, kF32, static_cast<size_t>(ta.numel()));
-    convert(tb.raw_data(), t, fb, kF32, static_cast<size_t>(tb.numel()));
+    convert_parallel(ta.raw_data(), t, fa, kF32, ta.numel());
+    convert_parallel(tb.raw_data(), t, fb, kF32, tb.numel());
     a = fa;
     b = fb;
     c = scratch<13>(static_cast<size_t>(out_n));
@@ -180,7 +191,7 @@ void matmul_kernel(const KernelArgs& args) {
                           for (int64_t i = s0; i < s1; ++i) run_tile(i);
                         });
   }
-  if (t != kF32) convert(c, kF32, args.output.raw_data(), t, static_cast<size_t>(out_n));
+  if (t != kF32) convert_parallel(c, kF32, args.output.raw_data(), t, out_n);
 }
 
 }  // namespace tessera::cpu

@@ -136,6 +136,36 @@ void reduce_f32(Red red, const float* x, float* y, const Layout& lay) {
   // Column reduction: accumulate rows into y in order.
   const int64_t chunk = std::min<int64_t>(K, 2048);
   const int64_t chunks = (K + chunk - 1) / chunk;
+  // Few column chunks over many rows (a bias gradient: [batch, units] summed over the
+  // batch) would leave all but one thread idle: the rows are cut into at most 64 blocks of
+  // at least kReduceBlock elements, summed in parallel, and the block sums added in order.
+  // The cut depends on the shape only, so the result does not depend on the thread count.
+  const int64_t block_rows = std::max<int64_t>(kReduceBlock / chunk, (R + 63) / 64);
+  const int64_t row_blocks = (R + block_rows - 1) / block_rows;
+  if (P * chunks < 16 && row_blocks > 1) {
+    float* part = scratch<35>(static_cast<size_t>(P * chunks * row_blocks * chunk));
+    pool().parallel_for(P * chunks * row_blocks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t it = b; it < e; ++it) {
+        int64_t item = it / row_blocks, blk = it % row_blocks;
+        int64_t p = item / chunks, c0 = (item % chunks) * chunk, n = std::min(chunk, K - c0);
+        int64_t r0 = blk * block_rows, r1 = std::min(R, r0 + block_rows);
+        float* acc = part + it * chunk;
+        const float* base = x + p * R * K + c0;
+        std::copy(base + r0 * K, base + r0 * K + n, acc);
+        for (int64_t r = r0 + 1; r < r1; ++r)
+          (red == Red::kSum ? kern.add_into : kern.max_into)(acc, base + r * K, n);
+      }
+    });
+    for (int64_t item = 0; item < P * chunks; ++item) {
+      int64_t p = item / chunks, c0 = (item % chunks) * chunk, n = std::min(chunk, K - c0);
+      float* out = y + p * K + c0;
+      const float* first = part + item * row_blocks * chunk;
+      std::copy(first, first + n, out);
+      for (int64_t blk = 1; blk < row_blocks; ++blk)
+        (red == Red::kSum ? kern.add_into : kern.max_into)(out, first + blk * chunk, n);
+    }
+    return;
+  }
   const int64_t grain = std::max<int64_t>(1, kCheapGrain / (R * chunk));
   pool().parallel_for(P * chunks, grain, [&](int64_t b, int64_t e) {
     for (int64_t it = b; it < e; ++it) {

@@ -171,6 +171,11 @@ KernelFn kernel_for(OpKind op) {
       return softmax_kernel;
     case OpKind::kCrossEntropy:
       return cross_entropy_kernel;
+    case OpKind::kLayerNorm:
+    case OpKind::kRmsNorm:
+    case OpKind::kLayerNormGradInput:
+    case OpKind::kRmsNormGradInput:
+      return norm_kernel;
     case OpKind::kRandomUniform:
       return random_uniform_kernel;
     case OpKind::kFusedElementwise:

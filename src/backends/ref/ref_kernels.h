@@ -117,6 +117,7 @@ void scatter_add_kernel(const KernelArgs& args);
 void one_hot_kernel(const KernelArgs& args);
 void softmax_kernel(const KernelArgs& args);  // softmax and log_softmax
 void cross_entropy_kernel(const KernelArgs& args);
+void norm_kernel(const KernelArgs& args);  // ref_norm.cpp: layer_norm, rms_norm, *_grad_input
 void random_uniform_kernel(const KernelArgs& args);  // ref_random.cpp
 
 }  // namespace tessera::ref
