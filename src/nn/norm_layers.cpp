@@ -1,6 +1,5 @@
 // LayerNormalization and RMSNormalization. The normalization itself is one function per
-// layer (emit_layer_norm, emit_rms_norm) built from primitives, so that a fused op can take
-// its place in one spot.
+// layer (emit_layer_norm, emit_rms_norm) over the fused layer_norm / rms_norm ops.
 #include "tessera/nn/norm_layers.h"
 
 #include <cmath>
@@ -15,24 +14,25 @@ std::string default_name(std::string name, const char* fallback) {
   return name.empty() ? std::string(fallback) : std::move(name);
 }
 
-// (x - mean) · rsqrt(var + eps) · gamma + beta over the last axis (gamma, beta: kNoValue
-// when absent).
-ValueId emit_layer_norm(GraphBuilder& b, ValueId x, ValueId gamma, ValueId beta, double eps) {
-  DType t = b.dtype(x);
-  ValueId centered = b.sub(x, b.reduce_mean(x, {-1}, /*keepdims=*/true));
-  ValueId var = b.reduce_mean(b.mul(centered, centered), {-1}, /*keepdims=*/true);
-  ValueId y = b.mul(centered, b.rsqrt(b.add(var, b.scalar(eps, t))));
-  if (gamma != kNoValue) y = b.mul(y, gamma);
-  if (beta != kNoValue) y = b.add(y, beta);
-  return y;
+// A [features] constant of `value` standing in for an absent scale or offset.
+ValueId filled(GraphBuilder& b, ValueId x, double value) {
+  Shape s = b.shape(x);
+  return b.constant(Tensor::full(b.dtype(x), {s[s.rank() - 1]}, value));
 }
 
-// x · rsqrt(mean(x²) + eps) · scale over the last axis (scale: kNoValue when absent).
+// The fused layer_norm op: (x - mean) · rsqrt(var + eps) · gamma + beta over the last axis
+// (gamma, beta: kNoValue when absent).
+ValueId emit_layer_norm(GraphBuilder& b, ValueId x, ValueId gamma, ValueId beta, double eps) {
+  if (gamma == kNoValue) gamma = filled(b, x, 1.0);
+  if (beta == kNoValue) beta = filled(b, x, 0.0);
+  return b.layer_norm(x, gamma, beta, eps);
+}
+
+// The fused rms_norm op: x · rsqrt(mean(x²) + eps) · scale over the last axis (scale:
+// kNoValue when absent).
 ValueId emit_rms_norm(GraphBuilder& b, ValueId x, ValueId scale, double eps) {
-  DType t = b.dtype(x);
-  ValueId ms = b.reduce_mean(b.mul(x, x), {-1}, /*keepdims=*/true);
-  ValueId y = b.mul(x, b.rsqrt(b.add(ms, b.scalar(eps, t))));
-  return scale != kNoValue ? b.mul(y, scale) : y;
+  if (scale == kNoValue) scale = filled(b, x, 1.0);
+  return b.rms_norm(x, scale, eps);
 }
 
 // The weights' common checks: one float input with a static last axis; returns its size.
