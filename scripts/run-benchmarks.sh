@@ -14,7 +14,7 @@ filter=${FILTER:-.}
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(lscpu | sed -n 's/^Model name: *//p')  cores=$(nproc)" \
      " TESSERA_NUM_THREADS=${TESSERA_NUM_THREADS:-unset}  reps=${reps}"
-for bench in bench_matmul bench_elementwise; do
+for bench in bench_matmul bench_elementwise bench_conv; do
   exe="${build_dir}/bench/${bench}"
   if [[ ! -x "${exe}" ]]; then
     echo "error: ${exe} not found; build it with: ninja -C ${build_dir} ${bench}" >&2

@@ -144,8 +144,8 @@ void add_train_command(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model (zoo name, YAML spec or checkpoint)");
   cmd->add_option("MODEL", a->model,
-                  "Zoo model (seed-mlp, mnist-mlp, mnist-linear, mnist-dropout, mnist-resmlp), "
-                  "YAML spec or checkpoint");
+                  "Zoo model (seed-mlp, mnist-mlp, mnist-linear, mnist-dropout, mnist-resmlp, "
+                  "mnist-cnn, resnet-small), YAML spec or checkpoint");
   cmd->add_option("--dataset", a->dataset,
                   "fashion-mnist, synthetic, FILE.csv or FILE.npz (default: the built-in one "
                   "that fits the model)");

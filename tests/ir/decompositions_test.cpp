@@ -111,6 +111,11 @@ TEST(Decompositions, PrimitivesHaveNoneCompositesHaveOne) {
     OpKind k = static_cast<OpKind>(i);
     bool composite = k == OpKind::kSoftmax || k == OpKind::kLogSoftmax ||
                      k == OpKind::kCrossEntropy || k == OpKind::kFusedElementwise;
+    // Convolution and pooling (NHWC)
+    composite = composite || k == OpKind::kConv2D || k == OpKind::kConv2DBackpropInput ||
+                k == OpKind::kConv2DBackpropFilter || k == OpKind::kMaxPool2D ||
+                k == OpKind::kMaxPool2DGrad || k == OpKind::kAvgPool2D ||
+                k == OpKind::kAvgPool2DGrad;
     EXPECT_EQ(op_info(k).decompose != nullptr, composite) << op_name(k);
   }
 }

@@ -27,6 +27,9 @@ enum class OpKind : uint8_t {
   kReduceSum, kReduceMean, kReduceMax,
   // Data movement
   kReshape, kPermute, kBroadcast, kSlice, kConcat, kPad,
+  // Convolution and pooling (NHWC activations, HWIO filters; composites)
+  kConv2D, kConv2DBackpropInput, kConv2DBackpropFilter, kMaxPool2D, kMaxPool2DGrad,
+  kAvgPool2D, kAvgPool2DGrad,
   // Indexing
   kGather, kScatterAdd, kOneHot,
   // Composites (carry a decomposition into the primitives above)

@@ -39,6 +39,10 @@ struct CallContext {
   uint64_t seed = 0;      // base seed for random ops (dropout)
   ValueId step = kNoValue;  // i64 rank-0 value: the training step, so masks differ per step
   std::map<const Variable*, ValueId> params;  // one parameter node per variable per graph
+  // State a layer updates in training mode (BatchNormalization's moving statistics): each
+  // non-trainable variable with the value it takes after the step. Model::compile writes
+  // them as graph updates of the training step; graphs built for inference ignore them.
+  std::vector<std::pair<VariablePtr, ValueId>> state_updates;
 
   // The parameter node of `v` in this graph (created on first use).
   ValueId param(const VariablePtr& v);
