@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Tessera vs PyTorch, side by side in one run: training throughput, batch-1 inference
-# latency and peak memory of the seed model and mnist-mlp (bench/peers/).
+# latency and peak memory of the seed model, mnist-mlp and mnist-cnn (bench/peers/).
 #
 #   scripts/run-peers.sh build-peers            # 5 repetitions, 2 threads
 #   REPS=7 THREADS=2 RESULTS=peers.jsonl scripts/run-peers.sh build-peers
+#   MODELS=cnn REPS=3 scripts/run-peers.sh build-peers
 #
-# Environment: REPS, THREADS, RESULTS (the JSON lines kept), QUIET_BUSY and QUIET_WAIT (the
-# quiet-machine check below), TORCH_OPENBLAS_THREADS (1, or "default"), PEERS_PYTHON.
+# Environment: REPS, THREADS, MODELS (any of seed mnist cnn; default all), RESULTS (the JSON
+# lines kept), QUIET_BUSY and QUIET_WAIT (the quiet-machine check below),
+# TORCH_OPENBLAS_THREADS (1, or "default"), PEERS_PYTHON.
 #
 # Every measurement is its own process (so max RSS is per framework and model); the two
 # frameworks alternate within each repetition, and which goes first alternates between
@@ -18,6 +20,7 @@ set -euo pipefail
 build_dir=${1:?usage: run-peers.sh BUILD_DIR}
 reps=${REPS:-5}
 threads=${THREADS:-2}
+models=${MODELS:-seed mnist cnn}
 python=${PEERS_PYTHON:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")/.." && pwd)
 exe="${build_dir}/bench/bench_peers_tessera"
@@ -92,7 +95,7 @@ wait_for_quiet() {
 
 for ((rep = 1; rep <= reps; ++rep)); do
   wait_for_quiet
-  for model in seed mnist; do
+  for model in ${models}; do
     if ((rep % 2)); then
       run_torch "${model}"
       run_tessera "${model}"

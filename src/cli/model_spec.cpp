@@ -24,13 +24,38 @@ namespace {
 
 using nlohmann::json;
 
-enum class ArgType { kInt, kNumber, kBool, kString, kIntList };
+enum class ArgType { kInt, kNumber, kBool, kString, kIntList, kIntOrList };
 
 struct ArgRule {
   const char* name;
   ArgType type;
   bool required = false;
 };
+
+std::vector<ArgRule> conv_rules(bool depthwise) {
+  std::vector<ArgRule> r = {{"kernel_size", ArgType::kIntOrList, true},
+                            {"strides", ArgType::kIntOrList},
+                            {"padding", ArgType::kString},
+                            {"dilation_rate", ArgType::kIntOrList},
+                            {"activation", ArgType::kString},
+                            {"use_bias", ArgType::kBool},
+                            {"bias_initializer", ArgType::kString}};
+  if (depthwise) {
+    r.push_back({"depth_multiplier", ArgType::kInt});
+    r.push_back({"depthwise_initializer", ArgType::kString});
+  } else {
+    r.insert(r.begin(), {"filters", ArgType::kInt, true});
+    r.push_back({"groups", ArgType::kInt});
+    r.push_back({"kernel_initializer", ArgType::kString});
+  }
+  return r;
+}
+
+std::vector<ArgRule> pool_rules() {
+  return {{"pool_size", ArgType::kIntOrList},
+          {"strides", ArgType::kIntOrList},
+          {"padding", ArgType::kString}};
+}
 
 const std::map<std::string, std::vector<ArgRule>>& layer_rules() {
   static const std::map<std::string, std::vector<ArgRule>> rules = {
@@ -71,8 +96,35 @@ const std::map<std::string, std::vector<ArgRule>>& layer_rules() {
       {"LayerNormalization",
        {{"epsilon", ArgType::kNumber}, {"center", ArgType::kBool}, {"scale", ArgType::kBool}}},
       {"RMSNormalization", {{"epsilon", ArgType::kNumber}, {"scale", ArgType::kBool}}},
+      // Convolution and pooling (conv_layers.h) and BatchNormalization (normalization.h).
+      // Sizes are one integer for every axis or a list, as in Keras.
+      {"Conv1D", conv_rules(false)},
+      {"Conv2D", conv_rules(false)},
+      {"DepthwiseConv2D", conv_rules(true)},
+      {"MaxPooling2D", pool_rules()},
+      {"MaxPool2D", pool_rules()},
+      {"AveragePooling2D", pool_rules()},
+      {"AveragePool2D", pool_rules()},
+      {"GlobalAveragePooling2D", {{"keepdims", ArgType::kBool}}},
+      {"BatchNormalization",
+       {{"axis", ArgType::kInt},
+        {"momentum", ArgType::kNumber},
+        {"epsilon", ArgType::kNumber},
+        {"center", ArgType::kBool},
+        {"scale", ArgType::kBool},
+        {"beta_initializer", ArgType::kString},
+        {"gamma_initializer", ArgType::kString},
+        {"moving_mean_initializer", ArgType::kString},
+        {"moving_variance_initializer", ArgType::kString}}},
   };
   return rules;
+}
+
+// Classes built through layer_from_config from their checked arguments.
+bool from_config_class(const std::string& c) {
+  return c == "Conv1D" || c == "Conv2D" || c == "DepthwiseConv2D" || c == "MaxPooling2D" ||
+         c == "MaxPool2D" || c == "AveragePooling2D" || c == "AveragePool2D" ||
+         c == "GlobalAveragePooling2D" || c == "BatchNormalization";
 }
 
 const std::vector<std::string> kActivations = {"relu", "sigmoid", "tanh", "softmax",
@@ -179,6 +231,9 @@ class SpecParser {
         return scalar(n, what);
       case ArgType::kIntList:
         return int_list(n, what);
+      case ArgType::kIntOrList:
+        if (n.IsSequence()) return int_list(n, what);
+        return as<int64_t>(n, what, "an integer or a list of integers");
     }
     fail(n, "internal: unknown argument type");
   }
@@ -287,6 +342,31 @@ class SpecParser {
       fail(at, fmt::format("{}: 'dropout' must be in [0, 1), got {}", cls, v.get<double>()));
     if ((key == "epsilon" || key == "rotary_base") && !(v.get<double>() > 0.0))
       fail(at, fmt::format("{}: '{}' must be positive, got {}", cls, key, v.get<double>()));
+    if (key == "filters" || key == "groups" || key == "depth_multiplier") {
+      if (v.get<int64_t>() <= 0)
+        fail(at, fmt::format("{}: '{}' must be positive, got {}", cls, key, v.get<int64_t>()));
+    }
+    if (key == "kernel_size" || key == "strides" || key == "dilation_rate" ||
+        key == "pool_size") {
+      std::vector<int64_t> sizes =
+          v.is_array() ? v.get<std::vector<int64_t>>() : std::vector<int64_t>{v.get<int64_t>()};
+      size_t axes = cls == "Conv1D" ? 1 : 2;
+      bool ok = sizes.size() == 1 || sizes.size() == axes;
+      for (int64_t d : sizes) ok = ok && d >= 1;
+      if (!ok)
+        fail(at, fmt::format("{}: '{}' must be {} positive integer{}, got {}", cls, key,
+                             axes == 1 ? "one" : "one or two", axes == 1 ? "" : "s",
+                             v.dump()));
+    }
+    if (key == "padding") {
+      std::string p = v.get<std::string>();
+      bool causal = cls == "Conv1D";
+      if (p != "valid" && p != "same" && !(causal && p == "causal"))
+        fail(at, fmt::format("{}: unknown padding '{}' (known: valid, same{})", cls, p,
+                             causal ? ", causal" : ""));
+    }
+    if (key == "momentum" && !(v.get<double>() >= 0.0 && v.get<double>() <= 1.0))
+      fail(at, fmt::format("{}: 'momentum' must be in [0, 1], got {}", cls, v.get<double>()));
     if (key == "target_shape") {
       for (int64_t d : v.get<std::vector<int64_t>>())
         if (d <= 0 && d != -1) fail(at, fmt::format("{}: invalid target_shape size {}", cls, d));
@@ -434,8 +514,12 @@ LayerPtr make_layer(const LayerSpec& l) {
   }
   if (l.class_name == "Add") return Add(l.name);
   if (l.class_name == "Concatenate") return Concatenate(a.value("axis", int64_t{-1}), l.name);
-  // Embedding, attention and normalization layers: YAML arguments are their config keys.
+  // Embedding, attention, normalization, convolution and pooling layers: YAML arguments are
+  // their config keys.
   json config = a;
+  if (from_config_class(l.class_name) &&
+      config.value("activation", std::string()) == "none")
+    config["activation"] = "linear";
   if (!l.name.empty()) config["name"] = l.name;
   if (LayerPtr layer = layer_from_config(l.class_name, config)) return layer;
   throw_error(ErrorKind::kInternal, "no factory for layer " + l.class_name);

@@ -81,6 +81,64 @@ gpt: {vocab_size: 256, context: 128, d_model: 256, num_heads: 4, num_layers: 4}
 compile: {optimizer: adamw, learning_rate: 0.001, loss: sparse_categorical_crossentropy,
           from_logits: true, metrics: [accuracy]}
 )"}},
+      {"mnist-cnn",
+       {"a small CNN: Conv2D 32 3x3 relu -> MaxPool 2 -> Conv2D 64 3x3 relu -> MaxPool 2 -> "
+        "Dense 128 relu -> Dense 10 softmax on 28x28 ('same' padding)",
+        R"(name: mnist-cnn
+input_shape: [28, 28]
+layers:
+  - Reshape: {target_shape: [28, 28, 1]}
+  - Conv2D: {filters: 32, kernel_size: 3, padding: same, activation: relu}
+  - MaxPooling2D: {pool_size: 2}
+  - Conv2D: {filters: 64, kernel_size: 3, padding: same, activation: relu}
+  - MaxPooling2D: {pool_size: 2}
+  - Flatten
+  - Dense: {units: 128, activation: relu}
+  - Dense: {units: 10, activation: softmax}
+compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}
+)"}},
+      {"resnet-small",
+       {"a small ResNet (functional): 3 residual blocks of 3x3 Conv2D + BatchNormalization "
+        "(16, 32, 64 channels; 1x1 projection shortcuts) -> GlobalAveragePooling2D -> Dense 10",
+        R"(name: resnet-small
+input_shape: [28, 28]
+layers:
+  - Reshape: {target_shape: [28, 28, 1]}
+  - Conv2D: {filters: 16, kernel_size: 3, padding: same, use_bias: false}
+  - BatchNormalization
+  - Activation: {activation: relu, name: stem}
+  # Block 1, 28x28x16: identity shortcut.
+  - Conv2D: {filters: 16, kernel_size: 3, padding: same, use_bias: false}
+  - BatchNormalization
+  - Activation: {activation: relu}
+  - Conv2D: {filters: 16, kernel_size: 3, padding: same, use_bias: false}
+  - BatchNormalization: {name: block1_bn2}
+  - Add: {inputs: [stem, block1_bn2]}
+  - Activation: {activation: relu, name: block1}
+  # Block 2, 14x14x32: stride 2, projection shortcut.
+  - Conv2D: {filters: 32, kernel_size: 3, strides: 2, padding: same, use_bias: false}
+  - BatchNormalization
+  - Activation: {activation: relu}
+  - Conv2D: {filters: 32, kernel_size: 3, padding: same, use_bias: false}
+  - BatchNormalization: {name: block2_bn2}
+  - Conv2D: {filters: 32, kernel_size: 1, strides: 2, use_bias: false, inputs: block1}
+  - BatchNormalization: {name: block2_shortcut}
+  - Add: {inputs: [block2_shortcut, block2_bn2]}
+  - Activation: {activation: relu, name: block2}
+  # Block 3, 7x7x64: stride 2, projection shortcut.
+  - Conv2D: {filters: 64, kernel_size: 3, strides: 2, padding: same, use_bias: false}
+  - BatchNormalization
+  - Activation: {activation: relu}
+  - Conv2D: {filters: 64, kernel_size: 3, padding: same, use_bias: false}
+  - BatchNormalization: {name: block3_bn2}
+  - Conv2D: {filters: 64, kernel_size: 1, strides: 2, use_bias: false, inputs: block2}
+  - BatchNormalization: {name: block3_shortcut}
+  - Add: {inputs: [block3_shortcut, block3_bn2]}
+  - Activation: {activation: relu}
+  - GlobalAveragePooling2D
+  - Dense: {units: 10, activation: softmax}
+compile: {optimizer: adam, loss: sparse_categorical_crossentropy, metrics: [accuracy]}
+)"}},
   };
   return entries;
 }

@@ -184,7 +184,7 @@ void add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a model (zoo name, YAML spec or checkpoint)");
   cmd->add_option("MODEL", a->model,
                   "Zoo model (seed-mlp, mnist-mlp, mnist-linear, mnist-dropout, mnist-resmlp, "
-                  "gpt-tiny), YAML spec or checkpoint");
+                  "mnist-cnn, resnet-small, gpt-tiny), YAML spec or checkpoint");
   cmd->add_option("--dataset", a->dataset,
                   "fashion-mnist, synthetic, FILE.csv, FILE.npz, text (the GPL-3 text) or "
                   "text:FILE for next-byte training (default: the built-in one that fits the "

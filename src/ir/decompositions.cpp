@@ -2,6 +2,7 @@
 // can run them. Each is the numerically stable form: the maximum along the axis is
 // subtracted before exponentiating, so exp never overflows. The switch has no default, so
 // a new op must decide here whether it is a primitive.
+#include "conv_rules.h"
 #include "op_rules.h"
 #include "tessera/core/error.h"
 #include "tessera/ir/builder.h"
@@ -110,6 +111,22 @@ DecomposeFn decomposition_rule(OpKind kind) {
     case OpKind::kSlice:
     case OpKind::kConcat:
     case OpKind::kPad:
+      return nullptr;
+    // Convolution and pooling (NHWC)
+    case OpKind::kConv2D:
+      return decompose_conv2d;
+    case OpKind::kConv2DBackpropInput:
+      return decompose_conv2d_backprop_input;
+    case OpKind::kConv2DBackpropFilter:
+      return decompose_conv2d_backprop_filter;
+    case OpKind::kMaxPool2D:
+      return decompose_max_pool2d;
+    case OpKind::kMaxPool2DGrad:
+      return decompose_max_pool2d_grad;
+    case OpKind::kAvgPool2D:
+      return decompose_avg_pool2d;
+    case OpKind::kAvgPool2DGrad:
+      return decompose_avg_pool2d_grad;
     case OpKind::kGather:
     case OpKind::kScatterAdd:
     case OpKind::kOneHot:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "op_rules.h"
 #include "tessera/core/error.h"
@@ -132,16 +133,27 @@ Graph fuse_elementwise(const Graph& g) {
   // Non-root members have every user inside the group, so contracting a group cannot make
   // a cycle, and placing the fused node at the root keeps the order topological.
   std::vector<ValueId> group(n, kNoValue);  // the root of each fusible node's group
+  // The values each group reads from outside (kept for roots): a group stops growing at
+  // kMaxFusedInputs of them, which backends hold in fixed arrays.
+  std::vector<std::set<ValueId>> group_inputs(n);
   for (ValueId i = n - 1; i >= 0; --i) {
     const Node& node = g.node(i);
     if (!fusible_node(g, node)) continue;
     group[i] = i;
+    group_inputs[i] = std::set<ValueId>(node.inputs.begin(), node.inputs.end());
     if (escapes[i] || users[i].empty()) continue;
     ValueId root = group[users[i][0]];
     if (root == kNoValue) continue;
     bool all_in =
         std::all_of(users[i].begin(), users[i].end(), [&](ValueId u) { return group[u] == root; });
-    if (all_in && node.type.shape == g.type(root).shape) group[i] = root;
+    if (!all_in || node.type.shape != g.type(root).shape) continue;
+    std::set<ValueId> joined = group_inputs[root];
+    joined.erase(i);
+    joined.insert(node.inputs.begin(), node.inputs.end());
+    if (static_cast<int>(joined.size()) > kMaxFusedInputs) continue;
+    group[i] = root;
+    group_inputs[root] = std::move(joined);
+    group_inputs[i].clear();
   }
   std::vector<std::vector<ValueId>> members(n);
   for (ValueId i = 0; i < n; ++i)

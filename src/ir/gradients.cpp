@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "conv_rules.h"
 #include "gradients_rules.h"
 #include "op_rules.h"
 #include "tessera/core/error.h"
@@ -121,6 +122,21 @@ GradFn gradient_rule(OpKind kind) {
       return grad_concat;
     case OpKind::kPad:
       return grad_pad;
+    // Convolution and pooling (NHWC)
+    case OpKind::kConv2D:
+      return grad_conv2d;
+    case OpKind::kConv2DBackpropInput:
+      return grad_conv2d_backprop_input;
+    case OpKind::kConv2DBackpropFilter:
+      return grad_conv2d_backprop_filter;
+    case OpKind::kMaxPool2D:
+      return grad_max_pool2d;
+    case OpKind::kMaxPool2DGrad:
+      return grad_max_pool2d_grad;
+    case OpKind::kAvgPool2D:
+      return grad_avg_pool2d;
+    case OpKind::kAvgPool2DGrad:
+      return grad_avg_pool2d_grad;
     case OpKind::kGather:
       return grad_gather;
     case OpKind::kScatterAdd:

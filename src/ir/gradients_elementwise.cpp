@@ -59,9 +59,10 @@ std::vector<ValueId> grad_sigmoid(GraphBuilder& b, ValueId self, ValueId dy) {
 }
 
 // At 0 the subgradient 0 is taken (as PyTorch and JAX do).
+// relu(x) > 0 exactly where x > 0, so the mask reads the output: the input then has no
+// other reader and the fusion pass can join relu with the bias add before it.
 std::vector<ValueId> grad_relu(GraphBuilder& b, ValueId self, ValueId dy) {
-  ValueId x = x_of(b, self);
-  return {b.where(gt_zero(b, x), dy, constant_like(b, 0.0, dy))};
+  return {b.where(gt_zero(b, self), dy, constant_like(b, 0.0, dy))};
 }
 
 // gelu(x) = x Φ(x): d/dx = Φ(x) + x φ(x), Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^{-x²/2}/√(2π).

@@ -7,6 +7,7 @@
 #include <array>
 #include <numeric>
 
+#include "conv_rules.h"
 #include "op_rules.h"
 #include "tessera/core/error.h"
 
@@ -503,6 +504,23 @@ OpInfo make_row(OpKind k) {
     case OpKind::kConcat:
       return row("concat", 1, -1, C::kDataMovement, infer_concat, cost_move);
     case OpKind::kPad: return row("pad", 1, 1, C::kDataMovement, infer_pad, cost_move);
+    // Convolution and pooling (NHWC)
+    case OpKind::kConv2D:
+      return row("conv2d", 2, 2, C::kComposite, detail::infer_conv, detail::cost_conv);
+    case OpKind::kConv2DBackpropInput:
+      return row("conv2d_backprop_input", 2, 2, C::kComposite, detail::infer_conv,
+                 detail::cost_conv);
+    case OpKind::kConv2DBackpropFilter:
+      return row("conv2d_backprop_filter", 2, 2, C::kComposite, detail::infer_conv,
+                 detail::cost_conv);
+    case OpKind::kMaxPool2D:
+      return row("max_pool2d", 1, 1, C::kComposite, detail::infer_conv, detail::cost_conv);
+    case OpKind::kMaxPool2DGrad:
+      return row("max_pool2d_grad", 2, 2, C::kComposite, detail::infer_conv, detail::cost_conv);
+    case OpKind::kAvgPool2D:
+      return row("avg_pool2d", 1, 1, C::kComposite, detail::infer_conv, detail::cost_conv);
+    case OpKind::kAvgPool2DGrad:
+      return row("avg_pool2d_grad", 1, 1, C::kComposite, detail::infer_conv, detail::cost_conv);
     case OpKind::kGather: return row("gather", 2, 2, C::kIndexing, infer_gather, cost_move);
     case OpKind::kScatterAdd:
       return row("scatter_add", 2, 2, C::kIndexing, infer_scatter_add, cost_scatter);

@@ -6,7 +6,9 @@
 
 #include "nn_internal.h"
 #include "tessera/core/error.h"
+#include "tessera/nn/conv_layers.h"
 #include "tessera/nn/initializers.h"
+#include "tessera/nn/normalization.h"
 
 namespace tessera {
 namespace {
@@ -403,10 +405,16 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
       layer = Concatenate(config.value("axis", int64_t{-1}), name);
     } else if ((layer = sequence_layer_from_config(class_name, config)) != nullptr) {
       // Embedding, attention and normalization layers (sequence_layers_json.cpp).
+    } else if (LayerPtr conv = conv_layer_from_config(class_name, config)) {
+      layer = conv;  // Conv1D, Conv2D, DepthwiseConv2D, pooling (conv_layers.cpp)
+    } else if (LayerPtr norm = normalization_layer_from_config(class_name, config)) {
+      layer = norm;  // BatchNormalization (batch_normalization.cpp)
     } else {
       throw_error(ErrorKind::kInvalidArgument,
                   fmt::format("unknown layer class '{}' (known: Dense, Activation, Dropout, "
-                              "Flatten, Reshape, Add, Concatenate, {})",
+                              "Flatten, Reshape, Add, Concatenate, Conv1D, Conv2D, "
+                              "DepthwiseConv2D, MaxPooling2D, AveragePooling2D, "
+                              "GlobalAveragePooling2D, BatchNormalization, {})",
                               class_name, sequence_layer_names()));
     }
     if (config.contains("input_shape")) layer->set_input_shape(json_shape(config["input_shape"]));

@@ -80,6 +80,9 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   ValueId loss = b.reduce_mean(b.mul(per_sample, w), {});
   b.output(loss);
   b.output(y_pred);
+  // Layer state (moving statistics) is written when the step ends, as the optimizer's
+  // updates are; differentiate() keeps the updates of the graph it is given.
+  for (const auto& [variable, value] : ctx.state_updates) b.update(ctx.param(variable), value);
 
   std::vector<VariablePtr> trainable;
   std::vector<ValueId> wrt;

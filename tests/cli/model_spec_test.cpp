@@ -78,10 +78,12 @@ layers:
 }
 
 TEST(ModelSpec, ErrorsNameTheLine) {
-  EXPECT_EQ(parse_error("input_shape: [4]\nlayers:\n  - Dense: {units: 4}\n  - Conv9D: {}\n"),
-            "m.yaml:4: unknown layer 'Conv9D' (known: Activation, Add, Concatenate, Dense, "
-            "Dropout, Embedding, Flatten, LayerNormalization, MultiHeadAttention, "
-            "PositionEmbedding, RMSNormalization, Reshape, ReversibleEmbedding)");
+  // The list of known classes grows with the layers; its start and a member are enough.
+  std::string unknown =
+      parse_error("input_shape: [4]\nlayers:\n  - Dense: {units: 4}\n  - Conv9D: {}\n");
+  EXPECT_EQ(unknown.rfind("m.yaml:4: unknown layer 'Conv9D' (known: Activation, Add, ", 0), 0u)
+      << unknown;
+  EXPECT_NE(unknown.find(", Dense, "), std::string::npos) << unknown;
   EXPECT_EQ(parse_error("input_shape: [4]\nlayers:\n  - Dense:\n      unitz: 4\n"),
             "m.yaml:4: Dense: unknown argument 'unitz' (known: name, inputs, units, activation, "
             "use_bias, kernel_initializer, bias_initializer)");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../support/scalar_ops.h"
+#include "double_eval_conv.h"
 #include "tessera/ir/graph.h"
 #include "tessera/ir/op_table.h"
 
@@ -362,6 +363,17 @@ class DoubleEvaluator {
         }
         return r;
       }
+      // Convolution and pooling (NHWC)
+      case OpKind::kConv2D:
+      case OpKind::kConv2DBackpropInput:
+      case OpKind::kConv2DBackpropFilter:
+      case OpKind::kMaxPool2D:
+      case OpKind::kMaxPool2DGrad:
+      case OpKind::kAvgPool2D:
+      case OpKind::kAvgPool2DGrad:
+        r.v = conv_eval(g_, n, batch_, in(0).v,
+                        n.inputs.size() > 1 ? in(1).v : std::vector<double>{}, r.numel());
+        return r;
       case OpKind::kGather: {
         const DTensor& data = in(0);
         const DTensor& ind = in(1);

@@ -129,7 +129,7 @@ TEST(Layers, ConfigsRoundTrip) {
   }
   EXPECT_EQ(layers[0]->config()["units"], 7);
   EXPECT_EQ(layers[0]->config()["input_shape"], nlohmann::json::array({3}));
-  expect_error([] { layer_from_config("Conv2D", {{"name", "c"}}); }, {"Conv2D", "Dense"});
+  expect_error([] { layer_from_config("Conv3D", {{"name", "c"}}); }, {"Conv3D", "Dense"});
 }
 
 // ---- Dropout -----------------------------------------------------------------------------

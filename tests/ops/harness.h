@@ -66,6 +66,8 @@ struct OpCase {
 };
 
 const std::vector<OpCase>& op_cases();
+// The convolution and pooling cases (conv_cases.cpp), part of op_cases().
+std::vector<OpCase> conv_op_cases();
 
 bool has_dynamic_batch(const OpCase& c);
 // The batch sizes a case runs at: {2, 5} when it has a symbolic batch, else {1}.

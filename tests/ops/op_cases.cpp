@@ -53,6 +53,9 @@ class Table {
     return cases_.back();
   }
   std::vector<OpCase> take() { return std::move(cases_); }
+  void append(std::vector<OpCase> more) {
+    for (OpCase& c : more) cases_.push_back(std::move(c));
+  }
 
  private:
   std::vector<OpCase> cases_;
@@ -522,6 +525,7 @@ const std::vector<OpCase>& op_cases() {
     add_attention(t);
     add_reductions(t);
     add_movement(t);
+    t.append(conv_op_cases());  // convolution and pooling (NHWC)
     add_indexing(t);
     add_composites(t);
     add_random(t);

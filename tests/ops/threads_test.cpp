@@ -63,6 +63,27 @@ std::vector<ThreadCase> thread_cases() {
       {"attention_causal",
        {{2, 4, 128, 64}, {2, 4, 128, 64}, {2, 4, 128, 64}},
        [](GraphBuilder& b, In x) { return b.attention(x[0], x[1], x[2], /*causal=*/true); }},
+      // Convolution and pooling (NHWC): row tiles, images and filter-gradient chunks.
+      {"conv2d",
+       {{16, 20, 19, 8}, {3, 3, 8, 16}},
+       [](GraphBuilder& b, In x) { return b.conv2d(x[0], x[1], {1, 1}, {1, 1, 1, 1}); }},
+      {"conv2d_backprop_input",
+       {{16, 18, 17, 16}, {3, 3, 8, 16}},
+       [](GraphBuilder& b, In x) { return b.conv2d_backprop_input(x[0], x[1], {20, 19, 8}); }},
+      {"conv2d_backprop_filter",
+       {{16, 20, 19, 8}, {16, 18, 17, 16}},
+       [](GraphBuilder& b, In x) {
+         return b.conv2d_backprop_filter(x[0], x[1], {3, 3, 8, 16});
+       }},
+      {"conv2d_backprop_filter_depthwise",
+       {{16, 20, 19, 8}, {16, 18, 17, 8}},
+       [](GraphBuilder& b, In x) {
+         return b.conv2d_backprop_filter(x[0], x[1], {3, 3, 1, 8}, {1, 1}, {0, 0, 0, 0}, {1, 1},
+                                         8);
+       }},
+      {"max_pool2d_grad",
+       {{16, 26, 26, 32}, {16, 13, 13, 32}},
+       [](GraphBuilder& b, In x) { return b.max_pool2d_grad(x[0], x[1], {2, 2}, {2, 2}); }},
   };
 }
 

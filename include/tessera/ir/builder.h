@@ -87,6 +87,31 @@ class GraphBuilder {
   ValueId pad(ValueId x, std::vector<int64_t> before, std::vector<int64_t> after,
               double value = 0.0);
 
+  // Convolution and pooling (builder_conv.cpp; docs/ops.md). x is NHWC, w is HWIO
+  // [KH, KW, C/groups, OC]; strides, dilations and pooling windows are [h, w], pads are
+  // explicit [top, bottom, left, right] (same_padding() in conv_geometry.h computes Keras'
+  // "same"). The backprops are what conv2d's gradient emits; input_shape is [H, W, C] and
+  // filter_shape [KH, KW, C/groups, OC] of the forward op.
+  ValueId conv2d(ValueId x, ValueId w, std::vector<int64_t> strides = {1, 1},
+                 std::vector<int64_t> pads = {0, 0, 0, 0},
+                 std::vector<int64_t> dilations = {1, 1}, int64_t groups = 1);
+  ValueId conv2d_backprop_input(ValueId dy, ValueId w, const Shape& input_shape,
+                                std::vector<int64_t> strides = {1, 1},
+                                std::vector<int64_t> pads = {0, 0, 0, 0},
+                                std::vector<int64_t> dilations = {1, 1}, int64_t groups = 1);
+  ValueId conv2d_backprop_filter(ValueId x, ValueId dy, const Shape& filter_shape,
+                                 std::vector<int64_t> strides = {1, 1},
+                                 std::vector<int64_t> pads = {0, 0, 0, 0},
+                                 std::vector<int64_t> dilations = {1, 1}, int64_t groups = 1);
+  ValueId max_pool2d(ValueId x, std::vector<int64_t> window, std::vector<int64_t> strides,
+                     std::vector<int64_t> pads = {0, 0, 0, 0});
+  ValueId max_pool2d_grad(ValueId x, ValueId dy, std::vector<int64_t> window,
+                          std::vector<int64_t> strides, std::vector<int64_t> pads = {0, 0, 0, 0});
+  ValueId avg_pool2d(ValueId x, std::vector<int64_t> window, std::vector<int64_t> strides,
+                     std::vector<int64_t> pads = {0, 0, 0, 0});
+  ValueId avg_pool2d_grad(ValueId dy, const Shape& input_shape, std::vector<int64_t> window,
+                          std::vector<int64_t> strides, std::vector<int64_t> pads = {0, 0, 0, 0});
+
   // Indexing
   ValueId gather(ValueId data, ValueId indices, int64_t axis = 0);
   ValueId scatter_add(ValueId updates, ValueId indices, int64_t axis, int64_t dim_size);

@@ -31,8 +31,13 @@ struct FusedProgram {
 // Ops a fused program may contain: f32 -> f32 unary and binary arithmetic.
 bool is_fusible(OpKind op);
 
+// The most inputs a fused node reads: backends hold them in fixed arrays (the cpu
+// backend's broadcast loop). fuse_elementwise stops growing a group there.
+inline constexpr int kMaxFusedInputs = 16;
+
 // Groups maximal chains of fusible f32 nodes whose intermediates have one user and are not
-// graph outputs or update values. Groups of one node are left alone.
+// graph outputs or update values, up to kMaxFusedInputs inputs per group. Groups of one
+// node are left alone.
 Graph fuse_elementwise(const Graph& g);
 
 }  // namespace tessera

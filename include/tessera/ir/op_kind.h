@@ -60,6 +60,14 @@ enum class OpKind : uint8_t {
   kSlice,
   kConcat,
   kPad,
+  // Convolution and pooling (NHWC activations, HWIO filters; composites)
+  kConv2D,
+  kConv2DBackpropInput,
+  kConv2DBackpropFilter,
+  kMaxPool2D,
+  kMaxPool2DGrad,
+  kAvgPool2D,
+  kAvgPool2DGrad,
   // Indexing
   kGather,
   kScatterAdd,

@@ -72,6 +72,10 @@ struct CallContext {
   // Filled by Functional::emit: the graph's size after each layer call, so node ranges
   // [previous end, end) are the calls (activation checkpointing recomputes them).
   std::vector<ValueId> call_ends;
+  // State a layer updates in training mode (BatchNormalization's moving statistics): each
+  // non-trainable variable with the value it takes after the step. Model::compile writes
+  // them as graph updates of the training step; graphs built for inference ignore them.
+  std::vector<std::pair<VariablePtr, ValueId>> state_updates;
 
   // The value of `v` in this graph: its parameter node (created on first use), cast to
   // compute_dtype when that is set and differs.

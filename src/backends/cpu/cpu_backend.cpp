@@ -117,6 +117,17 @@ KernelFn lookup(const Graph& g, ValueId id) {
       return is_movable(in(0)) ? cpu::concat_kernel : nullptr;
     case OpKind::kPad:
       return is_movable(in(0)) ? cpu::pad_kernel : nullptr;
+    // Convolution and pooling (NHWC)
+    case OpKind::kConv2D:
+    case OpKind::kConv2DBackpropInput:
+    case OpKind::kConv2DBackpropFilter:
+      return is_float(in(0)) && in(0) == in(1) ? cpu::conv2d_kernel : nullptr;
+    case OpKind::kMaxPool2DGrad:
+      return is_float(in(0)) && in(0) == in(1) ? cpu::pool2d_kernel : nullptr;
+    case OpKind::kMaxPool2D:
+    case OpKind::kAvgPool2D:
+    case OpKind::kAvgPool2DGrad:
+      return is_float(in(0)) ? cpu::pool2d_kernel : nullptr;
     case OpKind::kGather:
       return is_movable(in(0)) && is_index(in(1)) ? cpu::gather_kernel : nullptr;
     case OpKind::kScatterAdd:

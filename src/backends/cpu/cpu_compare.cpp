@@ -61,6 +61,18 @@ void compare_half(const KernelArgs& args, const ElemLoop& l) {
   });
 }
 
+// y[i] = c[i] ? a[i] : b (c[i] ? b : a[i] when inverted), as a bit mask so that the loop
+// vectorizes (T is an unsigned integer of the element's size).
+template <typename T>
+void select_scalar(const uint8_t* __restrict c, const T* __restrict a, T b, T* __restrict y,
+                   int64_t n, bool invert = false) {
+  const T flip = invert ? T(~T(0)) : T(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const T m = T(T(T(0) - T(c[i] != 0)) ^ flip);
+    y[i] = T((a[i] & m) | (b & T(~m)));
+  }
+}
+
 template <typename T>
 void where_typed(const KernelArgs& args, const ElemLoop& l) {
   const uint8_t* c = args.inputs[0].data<uint8_t>();
@@ -76,6 +88,10 @@ void where_typed(const KernelArgs& args, const ElemLoop& l) {
     T* py = y + o;
     if (sc && sa && sb) {
       for (int64_t i = 0; i < n; ++i) py[i] = pc[i] ? pa[i] : pb[i];
+    } else if (sc && sa) {  // where(cond, x, scalar): relu's gradient, masks
+      select_scalar(pc, pa, *pb, py, n);
+    } else if (sc && sb) {
+      select_scalar(pc, pb, *pa, py, n, /*invert=*/true);
     } else {
       for (int64_t i = 0; i < n; ++i) py[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb];
     }

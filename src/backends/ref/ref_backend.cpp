@@ -160,6 +160,16 @@ KernelFn kernel_for(OpKind op) {
       return concat_kernel;
     case OpKind::kPad:
       return pad_kernel;
+    // Convolution and pooling (NHWC)
+    case OpKind::kConv2D:
+    case OpKind::kConv2DBackpropInput:
+    case OpKind::kConv2DBackpropFilter:
+      return conv2d_kernel;
+    case OpKind::kMaxPool2D:
+    case OpKind::kMaxPool2DGrad:
+    case OpKind::kAvgPool2D:
+    case OpKind::kAvgPool2DGrad:
+      return pool2d_kernel;
     case OpKind::kGather:
       return gather_kernel;
     case OpKind::kScatterAdd:

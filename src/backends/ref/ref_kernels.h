@@ -112,6 +112,8 @@ void broadcast_kernel(const KernelArgs& args);
 void slice_kernel(const KernelArgs& args);
 void concat_kernel(const KernelArgs& args);
 void pad_kernel(const KernelArgs& args);
+void conv2d_kernel(const KernelArgs& args);  // ref_conv.cpp: conv2d and its backprops
+void pool2d_kernel(const KernelArgs& args);  // ref_conv.cpp: pooling and its gradients
 void gather_kernel(const KernelArgs& args);
 void scatter_add_kernel(const KernelArgs& args);
 void one_hot_kernel(const KernelArgs& args);
