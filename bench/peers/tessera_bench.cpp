@@ -23,7 +23,6 @@
 // Batch-1 inference is timed two ways: Model::predict on a [1, features] tensor, and the
 // lowest-overhead public path: the model's inference graph (Functional::emit) compiled
 // once into a Program for batch 1 and run with Program::run.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -42,11 +41,16 @@
 #include "tessera/nn/conv_layers.h"
 #include "tessera/nn/layers.h"
 #include "tessera/train/model.h"
+
+#include "peer_util.h"
 #include "tessera/train/schedules.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using tessera::peers::Clock;
+using tessera::peers::max_rss_kib;
+using tessera::peers::median;
+using tessera::peers::seconds_between;
 
 struct Args {
   std::string model;
@@ -104,22 +108,6 @@ Args parse_args(int argc, char** argv) {
       a.quality_epochs < 0 || a.quality_batch < 1)
     usage("bad numeric option");
   return a;
-}
-
-long max_rss_kib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;  // KiB on Linux
-}
-
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Records the wall time of every epoch.

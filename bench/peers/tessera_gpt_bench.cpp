@@ -18,7 +18,6 @@
 // --train-to LOSS keeps training (after the timed steps) until an epoch's mean training loss
 // falls below LOSS nats per byte, or --max-epochs pass; it reports the epochs, steps and
 // seconds it took ("reached_loss", "epochs_to_target", ...).
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -37,9 +36,14 @@
 #include "tessera/nn/gpt.h"
 #include "tessera/train/model.h"
 
+#include "peer_util.h"
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using tessera::peers::Clock;
+using tessera::peers::max_rss_kib;
+using tessera::peers::median;
+using tessera::peers::seconds_between;
 
 struct Args {
   int threads = 2;
@@ -86,22 +90,6 @@ Args parse_args(int argc, char** argv) {
       a.max_epochs < 1)
     usage("bad numeric option");
   return a;
-}
-
-long max_rss_kib() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Per-step wall times and the loss fit reports after each batch. fit's "loss" is the mean
@@ -207,8 +195,10 @@ int run(const Args& args) {
                             rec->seconds.begin() + wanted);
   const double step_s = median(timed);
   const double tokens_per_step = static_cast<double>(args.batch * config.context);
+  // The mean of the last 10 timed steps (fewer when fewer were timed), as torch_gpt.py.
+  const int64_t last = std::min<int64_t>(10, args.steps);
   double final_loss = 0;
-  for (int64_t i = wanted - 10; i < wanted; ++i) final_loss += rec->losses[i] / 10.0;
+  for (int64_t i = wanted - last; i < wanted; ++i) final_loss += rec->losses[i] / last;
 
   // Optional: train on to a loss target (the quality bar: < 1.5 nats per byte).
   std::string target_json;

@@ -75,8 +75,7 @@ class MultiHeadAttentionLayer final : public Layer {
     TS_CHECK(opt_.rotary_max_length >= 0 && opt_.rotary_base > 0, ErrorKind::kInvalidArgument,
              "{}: rotary_max_length must be >= 0 and rotary_base > 0", describe());
     for (const std::string* init : {&opt_.kernel_initializer, &opt_.bias_initializer})
-      TS_CHECK(is_initializer(*init), ErrorKind::kInvalidArgument, "{}: unknown initializer '{}'",
-               describe(), *init);
+      check_initializer(*init, describe());
   }
   std::string class_name() const override { return "MultiHeadAttention"; }
 

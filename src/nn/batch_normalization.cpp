@@ -8,28 +8,22 @@
 #include "tessera/nn/initializers.h"
 #include "tessera/nn/normalization.h"
 
+#include "nn_internal.h"
+
 namespace tessera {
 namespace {
 
 class BatchNormalizationLayer final : public Layer {
  public:
   explicit BatchNormalizationLayer(BatchNormalizationOptions o)
-      : Layer(o.name.empty() ? std::string("batch_normalization") : o.name), o_(std::move(o)) {
+      : Layer(default_name(o.name, "batch_normalization")), o_(std::move(o)) {
     TS_CHECK(o_.momentum >= 0.0 && o_.momentum <= 1.0, ErrorKind::kInvalidArgument,
              "{}: momentum must be in [0, 1], got {}", describe(), o_.momentum);
     TS_CHECK(o_.epsilon > 0.0, ErrorKind::kInvalidArgument, "{}: epsilon must be > 0, got {}",
              describe(), o_.epsilon);
-    const std::vector<std::string> known = initializer_names();
     for (const std::string* init : {&o_.beta_initializer, &o_.gamma_initializer,
-                                    &o_.moving_mean_initializer, &o_.moving_variance_initializer}) {
-      if (std::find(known.begin(), known.end(), *init) != known.end()) continue;
-      Rng rng;
-      try {
-        initialize(*init, Shape{1}, rng);  // throws, listing the known names
-      } catch (const Error& e) {
-        throw Error(e.kind(), fmt::format("{}: {}", describe(), e.what()));
-      }
-    }
+                                    &o_.moving_mean_initializer, &o_.moving_variance_initializer})
+      check_initializer(*init, describe());
     if (o_.input_shape) set_input_shape(*o_.input_shape);
   }
   std::string class_name() const override { return "BatchNormalization"; }

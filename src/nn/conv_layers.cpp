@@ -15,9 +15,6 @@
 namespace tessera {
 namespace {
 
-std::string default_name(std::string name, const char* fallback) {
-  return name.empty() ? std::string(fallback) : std::move(name);
-}
 
 std::string list_str(const std::vector<int64_t>& v) {
   std::string s = "[";
@@ -40,26 +37,6 @@ void check_padding(const std::string& where, const std::string& padding, bool ca
   bool ok = padding == "valid" || padding == "same" || (causal_ok && padding == "causal");
   TS_CHECK(ok, ErrorKind::kInvalidArgument, "{}: padding must be 'valid', 'same'{}, got '{}'",
            where, causal_ok ? " or 'causal'" : "", padding);
-}
-
-void check_activation(const std::string& where, const std::string& activation) {
-  GraphBuilder b;
-  try {
-    apply_activation(b, activation, b.input("x", kF32, {1, 1}));
-  } catch (const Error& e) {
-    throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
-  }
-}
-
-void check_initializer(const std::string& where, const std::string& name) {
-  const std::vector<std::string> known = initializer_names();
-  if (std::find(known.begin(), known.end(), name) != known.end()) return;
-  Rng rng;
-  try {
-    initialize(name, Shape{1}, rng);  // throws, listing the known names
-  } catch (const Error& e) {
-    throw Error(e.kind(), fmt::format("{}: {}", where, e.what()));
-  }
 }
 
 // Explicit pads [top, bottom, left, right] and the output size of one spatial layout, or an
@@ -147,9 +124,9 @@ class ConvLayer final : public Layer {
     }
     check_padding(where, c_.padding, c_.kind == ConvKind::k1D);
     if (c_.activation == "linear") c_.activation.clear();
-    check_activation(where, c_.activation);
-    check_initializer(where, c_.kernel_initializer);
-    check_initializer(where, c_.bias_initializer);
+    check_activation(c_.activation, where);
+    check_initializer(c_.kernel_initializer, where);
+    check_initializer(c_.bias_initializer, where);
     if (input_shape) set_input_shape(*input_shape);
   }
 

@@ -12,21 +12,6 @@
 namespace tessera {
 namespace {
 
-std::string default_name(std::string name, const char* fallback) {
-  return name.empty() ? std::string(fallback) : std::move(name);
-}
-
-void check_initializer(const Layer& l, const std::string& init) {
-  TS_CHECK(is_initializer(init), ErrorKind::kInvalidArgument,
-           "{}: unknown initializer '{}' (known: {}; random_normal and random_uniform take "
-           "arguments, e.g. random_normal(stddev=0.02))",
-           l.describe(), init, [] {
-             std::string s;
-             for (const std::string& n : initializer_names()) s += (s.empty() ? "" : ", ") + n;
-             return s;
-           }());
-}
-
 // ---- Embedding / ReversibleEmbedding ----------------------------------------------------
 
 class EmbeddingLayer final : public Layer {
@@ -40,7 +25,7 @@ class EmbeddingLayer final : public Layer {
     TS_CHECK(input_dim_ > 0 && output_dim_ > 0, ErrorKind::kInvalidArgument,
              "{}: input_dim and output_dim must be > 0, got {} and {}", describe(), input_dim_,
              output_dim_);
-    check_initializer(*this, opt_.embeddings_initializer);
+    check_initializer(opt_.embeddings_initializer, describe());
   }
   std::string class_name() const override {
     return reversible_ ? "ReversibleEmbedding" : "Embedding";
@@ -103,7 +88,7 @@ class PositionEmbeddingLayer final : public Layer {
         opt_(std::move(o)) {
     TS_CHECK(sequence_length_ > 0, ErrorKind::kInvalidArgument,
              "{}: sequence_length must be > 0, got {}", describe(), sequence_length_);
-    check_initializer(*this, opt_.initializer);
+    check_initializer(opt_.initializer, describe());
   }
   std::string class_name() const override { return "PositionEmbedding"; }
 

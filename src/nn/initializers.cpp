@@ -9,6 +9,8 @@
 
 #include "tessera/core/error.h"
 
+#include "nn_internal.h"
+
 namespace tessera {
 namespace {
 
@@ -167,6 +169,16 @@ bool is_initializer(const std::string& name) {
   } catch (const Error&) {
     return false;
   }
+}
+
+void check_initializer(const std::string& initializer, const std::string& where) {
+  if (is_initializer(initializer)) return;
+  std::string known;
+  for (const std::string& n : initializer_names()) known += (known.empty() ? "" : ", ") + n;
+  throw_error(ErrorKind::kInvalidArgument,
+              fmt::format("{}: unknown initializer '{}' (known: {}; random_normal and "
+                          "random_uniform take arguments, e.g. random_normal(stddev=0.02))",
+                          where, initializer, known));
 }
 
 }  // namespace tessera

@@ -31,6 +31,8 @@ bool is_activation(const std::string& a) {
               fmt::format("{}unknown activation '{}' (known: {})", where, a, known));
 }
 
+}  // namespace
+
 void check_activation(const std::string& a, const std::string& where) {
   if (!is_activation(a)) unknown_activation(a, where + ": ");
 }
@@ -38,6 +40,8 @@ void check_activation(const std::string& a, const std::string& where) {
 std::string default_name(std::string name, const char* fallback) {
   return name.empty() ? std::string(fallback) : std::move(name);
 }
+
+namespace {
 
 // ---- Dense ---------------------------------------------------------------------------
 
@@ -48,16 +52,8 @@ class DenseLayer final : public Layer {
     TS_CHECK(units_ > 0, ErrorKind::kInvalidArgument, "{}: units must be > 0, got {}",
              describe(), units_);
     check_activation(opt_.activation, describe());
-    const std::vector<std::string> known = initializer_names();
-    for (const std::string* init : {&opt_.kernel_initializer, &opt_.bias_initializer}) {
-      if (std::find(known.begin(), known.end(), *init) != known.end()) continue;
-      Rng rng;
-      try {
-        initialize(*init, Shape{1}, rng);  // throws, listing the known names
-      } catch (const Error& e) {
-        throw Error(e.kind(), fmt::format("{}: {}", describe(), e.what()));
-      }
-    }
+    for (const std::string* init : {&opt_.kernel_initializer, &opt_.bias_initializer})
+      check_initializer(*init, describe());
     if (opt_.input_shape) set_input_shape(*opt_.input_shape);
   }
   std::string class_name() const override { return "Dense"; }

@@ -22,6 +22,13 @@ std::string shape_tuple(const Shape& s);
 Shape per_sample(const Shape& s);
 Shape with_batch_dim(int64_t batch, const Shape& per_sample_shape);
 
+// `name`, or `fallback` when it is empty: a layer's default name ("dense").
+std::string default_name(std::string name, const char* fallback);
+// Throw Error (invalid argument) prefixed by `where` (a layer's describe()) that lists the
+// known names, for an unknown activation or initializer.
+void check_activation(const std::string& activation, const std::string& where);
+void check_initializer(const std::string& initializer, const std::string& where);
+
 class Layer;
 // The embedding, attention and normalization layers from their class name and config()
 // (sequence_layers_json.cpp); nullptr for another class. Their names, for error messages.

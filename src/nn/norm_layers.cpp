@@ -7,12 +7,11 @@
 #include "tessera/core/error.h"
 #include "tessera/nn/initializers.h"
 
+#include "nn_internal.h"
+
 namespace tessera {
 namespace {
 
-std::string default_name(std::string name, const char* fallback) {
-  return name.empty() ? std::string(fallback) : std::move(name);
-}
 
 // A [features] constant of `value` standing in for an absent scale or offset.
 ValueId filled(GraphBuilder& b, ValueId x, double value) {

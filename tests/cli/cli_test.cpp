@@ -13,54 +13,22 @@
 #include "tessera/cli/sources.h"
 #include "tessera/data/loaders.h"
 
+#include "cli_test_util.h"
+
 namespace tessera::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), "tessera");
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  int code = run_cli(args);
-  std::string out = testing::internal::GetCapturedStdout();
-  return {code, out, testing::internal::GetCapturedStderr()};
-}
-
-class CliTest : public testing::Test {
+class CliTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("tessera_cli_" + std::to_string(::getpid()) + "_" +
-             testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path(name), std::ios::binary) << text;
-  }
-  std::string read(const std::string& name) const {
-    std::ifstream in(path(name), std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  nlohmann::json read_json(const std::string& name) const {
-    return nlohmann::json::parse(read(name));
-  }
+  CliTest() : ScratchDirTest("tessera_cli_") {}
   // Trains seed-mlp for two quick epochs and saves "seed.tsm".
   void train_checkpoint() const {
     Result r = run({"train", "seed-mlp", "--dataset", "synthetic", "--epochs", "2", "--batch-size",
                     "64", "--verbose", "0", "--save", path("seed.tsm")});
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  std::string dir_;
 };
 
 TEST_F(CliTest, HelpOnEveryCommand) {

@@ -17,24 +17,12 @@
 #include "tessera/nn/gpt.h"
 #include "tessera/train/checkpoint.h"
 
+#include "cli_test_util.h"
+
 namespace tessera::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), "tessera");
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  int code = run_cli(args);
-  std::string out = testing::internal::GetCapturedStdout();
-  return {code, out, testing::internal::GetCapturedStderr()};
-}
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -59,25 +47,12 @@ GptConfig small_gpt() {
   return c;
 }
 
-class TextCli : public testing::Test {
+class TextCli : public ScratchDirTest {
  protected:
+  TextCli() : ScratchDirTest("tessera_text_cli_") {}
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("tessera_text_cli_" + std::to_string(::getpid()) + "_" +
-             testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchDirTest::SetUp();
     write("cat.txt", corpus());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path(name), std::ios::binary) << text;
-  }
-  nlohmann::json read_json(const std::string& name) const {
-    std::ifstream in(path(name));
-    return nlohmann::json::parse(in);
   }
   // An untrained small GPT saved as "gpt.tsm" (compiled as the zoo's language models are),
   // then trained for one epoch on cat.txt by `tessera train` into "trained.tsm".
@@ -90,7 +65,6 @@ class TextCli : public testing::Test {
                     "0", "--save", path("trained.tsm"), "--json", path("train.json")});
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  std::string dir_;
 };
 
 TEST_F(TextCli, TextSourceSplitsTheEndOfTheTextForTesting) {

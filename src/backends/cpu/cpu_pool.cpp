@@ -43,9 +43,11 @@ inline float max_nan(float m, float v) {
   return m != m ? m : r;
 }
 
-void max_forward(const Pool& p, const float* x, float* y) {
+// Runs `visit(n, h0, h1, w0, w1, out)` for every output position on the pool: the clipped
+// window [h0, h1) x [w0, w1) of image n and its output's C channels.
+template <typename Visit>
+void for_each_window(const Pool& p, float* y, Visit&& visit) {
   const Conv2DGeometry& g = p.g;
-  const int64_t c = g.in_c;
   pool().parallel_for(p.batch * g.out_h,
                       std::max<int64_t>(1, kMinTaskWork / (g.out_w * p.window_work())),
                       [&](int64_t l0, int64_t l1) {
@@ -54,41 +56,38 @@ void max_forward(const Pool& p, const float* x, float* y) {
                           for (int64_t ow = 0; ow < g.out_w; ++ow) {
                             int64_t h0, h1, w0, w1;
                             p.window(oh, ow, &h0, &h1, &w0, &w1);
-                            float* out = y + (l * g.out_w + ow) * c;
-                            std::memcpy(out, x + p.offset(n, h0, w0), sizeof(float) * c);
-                            for (int64_t h = h0; h < h1; ++h)
-                              for (int64_t w = w0; w < w1; ++w) {
-                                const float* v = x + p.offset(n, h, w);
-                                for (int64_t k = 0; k < c; ++k) out[k] = max_nan(out[k], v[k]);
-                              }
+                            visit(n, h0, h1, w0, w1, y + (l * g.out_w + ow) * g.in_c);
                           }
                         }
                       });
 }
 
+void max_forward(const Pool& p, const float* x, float* y) {
+  const int64_t c = p.g.in_c;
+  for_each_window(p, y, [&](int64_t n, int64_t h0, int64_t h1, int64_t w0, int64_t w1,
+                            float* out) {
+    std::memcpy(out, x + p.offset(n, h0, w0), sizeof(float) * c);
+    for (int64_t h = h0; h < h1; ++h)
+      for (int64_t w = w0; w < w1; ++w) {
+        const float* v = x + p.offset(n, h, w);
+        for (int64_t k = 0; k < c; ++k) out[k] = max_nan(out[k], v[k]);
+      }
+  });
+}
+
 void avg_forward(const Pool& p, const float* x, float* y) {
-  const Conv2DGeometry& g = p.g;
-  const int64_t c = g.in_c;
-  pool().parallel_for(p.batch * g.out_h,
-                      std::max<int64_t>(1, kMinTaskWork / (g.out_w * p.window_work())),
-                      [&](int64_t l0, int64_t l1) {
-                        for (int64_t l = l0; l < l1; ++l) {
-                          const int64_t n = l / g.out_h, oh = l % g.out_h;
-                          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-                            int64_t h0, h1, w0, w1;
-                            p.window(oh, ow, &h0, &h1, &w0, &w1);
-                            float* out = y + (l * g.out_w + ow) * c;
-                            std::fill(out, out + c, 0.0f);
-                            for (int64_t h = h0; h < h1; ++h)
-                              for (int64_t w = w0; w < w1; ++w) {
-                                const float* v = x + p.offset(n, h, w);
-                                for (int64_t k = 0; k < c; ++k) out[k] += v[k];
-                              }
-                            const float count = static_cast<float>((h1 - h0) * (w1 - w0));
-                            for (int64_t k = 0; k < c; ++k) out[k] /= count;
-                          }
-                        }
-                      });
+  const int64_t c = p.g.in_c;
+  for_each_window(p, y, [&](int64_t n, int64_t h0, int64_t h1, int64_t w0, int64_t w1,
+                            float* out) {
+    std::fill(out, out + c, 0.0f);
+    for (int64_t h = h0; h < h1; ++h)
+      for (int64_t w = w0; w < w1; ++w) {
+        const float* v = x + p.offset(n, h, w);
+        for (int64_t k = 0; k < c; ++k) out[k] += v[k];
+      }
+    const float count = static_cast<float>((h1 - h0) * (w1 - w0));
+    for (int64_t k = 0; k < c; ++k) out[k] /= count;
+  });
 }
 
 // One window element: for each channel, hands the dy still `left` to this element when it
