@@ -102,6 +102,11 @@ Gradients differentiate_impl(const Graph& g, ValueId loss, ValueId dloss,
     if (rule == nullptr) continue;  // a leaf: its gradient is final
     std::vector<ValueId> input_grads;
     try {
+      // The backward nodes of a layer's node carry the layer's scope, plus "/grad".
+      const std::string& name = g.node(v).name;
+      size_t slash = name.rfind('/');
+      GraphBuilder::ScopeGuard scope(
+          b, slash == std::string::npos ? std::string() : name.substr(0, slash) + "/grad");
       input_grads = rule(b, v, grad[v]);
     } catch (const Error& e) {
       throw Error(e.kind(),

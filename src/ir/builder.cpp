@@ -7,13 +7,18 @@
 
 namespace tessera {
 
+std::string GraphBuilder::default_name(std::string_view kind) const {
+  if (scope_.empty()) return fmt::format("{}_{}", kind, g_.size());
+  return fmt::format("{}/{}_{}", scope_, kind, g_.size());
+}
+
 ValueId GraphBuilder::emit(OpKind op, std::span<const ValueId> inputs, Attrs attrs,
                            std::string name) {
   Node n;
   n.op = op;
   n.inputs.assign(inputs.begin(), inputs.end());
   n.attrs = std::move(attrs);
-  n.name = name.empty() ? fmt::format("{}_{}", op_name(op), g_.size()) : std::move(name);
+  n.name = name.empty() ? default_name(op_name(op)) : std::move(name);
   const OpInfo& info = op_info(op);
   int arity = static_cast<int>(n.inputs.size());
   TS_CHECK(arity >= info.min_inputs && (info.max_inputs < 0 || arity <= info.max_inputs),
@@ -56,7 +61,7 @@ ValueId GraphBuilder::constant(Tensor value, std::string name) {
   TS_CHECK(value.defined(), ErrorKind::kInvalidArgument, "constant '{}' has no value", name);
   Node n;
   n.op = OpKind::kConstant;
-  n.name = name.empty() ? fmt::format("constant_{}", g_.size()) : std::move(name);
+  n.name = name.empty() ? default_name("constant") : std::move(name);
   n.type = {value.dtype(), value.shape()};
   n.value = value.contiguous();
   return g_.add_node(std::move(n));

@@ -132,6 +132,9 @@ std::vector<ValueId> Functional::emit(CallContext& ctx, std::span<const ValueId>
     std::vector<ValueId> args;
     for (const SymbolicTensor& x : c->inputs) args.push_back(value.at(x.call().get()));
     try {
+      const std::string& outer = ctx.b.scope();
+      GraphBuilder::ScopeGuard scope(
+          ctx.b, outer.empty() ? c->layer->name() : outer + "/" + c->layer->name());
       value[c.get()] = c->layer->call(ctx, args);
       ctx.call_ends.push_back(ctx.b.graph().size());
     } catch (const Error& e) {

@@ -73,11 +73,15 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   ctx.step = b.input("step", kI64, {});
   const ValueId calls_start = b.graph().size();
   ValueId y_pred = emit_model(net, ctx, x, config);
-  ValueId per_sample = loss_fn.per_sample(b, y_pred, y);
-  ValueId w =
-      b.dtype(per_sample) == kF32 ? sample_weight : b.cast(sample_weight, b.dtype(per_sample));
-  // Keras' sum-over-batch-size reduction: Σ(w·loss)/N.
-  ValueId loss = b.reduce_mean(b.mul(per_sample, w), {});
+  ValueId loss;
+  {
+    GraphBuilder::ScopeGuard scope(b, "loss");
+    ValueId per_sample = loss_fn.per_sample(b, y_pred, y);
+    ValueId w =
+        b.dtype(per_sample) == kF32 ? sample_weight : b.cast(sample_weight, b.dtype(per_sample));
+    // Keras' sum-over-batch-size reduction: Σ(w·loss)/N.
+    loss = b.reduce_mean(b.mul(per_sample, w), {});
+  }
   b.output(loss);
   b.output(y_pred);
   // Layer state (moving statistics) is written when the step ends, as the optimizer's
@@ -122,7 +126,10 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   std::vector<ParamGrad> pairs;
   for (size_t i = 0; i < trainable.size(); ++i) pairs.push_back({trainable[i], wrt[i], d.grads[i]});
   const ValueId optimizer_start = s.graph().size();
-  optimizer.apply(octx, pairs);
+  {
+    GraphBuilder::ScopeGuard scope(s, "optimizer");
+    optimizer.apply(octx, pairs);
+  }
   // Each variable's update right after its gradient: the gradients do not pile up in the
   // arena, and the updates are computed into the variables in place.
   return hoist_nodes(s.finish(), optimizer_start);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/ir/graph.h"
@@ -24,7 +25,8 @@ class GraphBuilder {
   GraphBuilder() = default;
   explicit GraphBuilder(Graph graph) : g_(std::move(graph)) {}
 
-  // Generic: appends a node of any op, inferring its type. Name defaults to "<op>_<id>".
+  // Generic: appends a node of any op, inferring its type. Name defaults to "<op>_<id>"
+  // (prefixed by the scope, see set_scope).
   ValueId emit(OpKind op, std::span<const ValueId> inputs, Attrs attrs = {},
                std::string name = {});
   ValueId emit(OpKind op, std::initializer_list<ValueId> inputs, Attrs attrs = {},
@@ -151,10 +153,33 @@ class GraphBuilder {
   Graph& graph() { return g_; }
   Graph finish() { return std::move(g_); }
 
+  // A name scope: nodes emitted without an explicit name are called "<scope>/<op>_<id>".
+  // Models set it to the layer being called ("dense_1"), autodiff to "<layer>/grad", the
+  // training step to "loss" and "optimizer", so reports and simulators can attribute every
+  // node of a step to a layer.
+  const std::string& scope() const { return scope_; }
+  void set_scope(std::string scope) { scope_ = std::move(scope); }
+  // Sets a scope for its lifetime and restores the previous one.
+  class ScopeGuard {
+   public:
+    ScopeGuard(GraphBuilder& b, std::string scope) : b_(b), saved_(b.scope()) {
+      b_.set_scope(std::move(scope));
+    }
+    ~ScopeGuard() { b_.set_scope(std::move(saved_)); }
+    ScopeGuard(const ScopeGuard&) = delete;
+    ScopeGuard& operator=(const ScopeGuard&) = delete;
+
+   private:
+    GraphBuilder& b_;
+    std::string saved_;
+  };
+
  private:
+  std::string default_name(std::string_view kind) const;
   ValueId unary(OpKind op, ValueId x);
   ValueId binary(OpKind op, ValueId a, ValueId b);
   Graph g_;
+  std::string scope_;
 };
 
 }  // namespace tessera
