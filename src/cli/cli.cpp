@@ -58,6 +58,7 @@ int run_cli(int argc, const char* const* argv) {
   add_summary_command(app);
   add_demo_command(app);
   add_generate_command(app);
+  add_simulate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

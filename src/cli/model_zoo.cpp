@@ -81,6 +81,15 @@ gpt: {vocab_size: 256, context: 128, d_model: 256, num_heads: 4, num_layers: 4}
 compile: {optimizer: adamw, learning_rate: 0.001, loss: sparse_categorical_crossentropy,
           from_logits: true, metrics: [accuracy]}
 )"}},
+      {"gpt2-small",
+       {"GPT-2 small (make_gpt): 124M parameters, vocabulary 50257, context 1024, d_model 768, "
+        "12 heads, 12 layers, tied head — for simulation and benchmarks",
+        R"(name: gpt2-small
+gpt: {vocab_size: 50257, context: 1024, d_model: 768, num_heads: 12, num_layers: 12,
+      tie_embeddings: true}
+compile: {optimizer: adamw, learning_rate: 0.0006, loss: sparse_categorical_crossentropy,
+          from_logits: true, metrics: [accuracy]}
+)"}},
       {"mnist-cnn",
        {"a small CNN: Conv2D 32 3x3 relu -> MaxPool 2 -> Conv2D 64 3x3 relu -> MaxPool 2 -> "
         "Dense 128 relu -> Dense 10 softmax on 28x28 ('same' padding)",

@@ -1,0 +1,23 @@
+// make_simulator: the one place that knows every target (no static registration).
+#include <fmt/core.h>
+
+#include "tessera/core/error.h"
+#include "tessera/sim/simulator.h"
+#include "tessera/sim/tpu/tpu_simulator.h"
+
+namespace tessera::sim {
+
+std::vector<std::string> simulator_targets() { return {"tpu"}; }
+
+std::unique_ptr<Simulator> make_simulator(const std::string& spec) {
+  size_t colon = spec.find(':');
+  std::string target = spec.substr(0, colon);
+  std::string rest = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
+  if (target == "tpu") return make_tpu_simulator(rest);
+  std::string known;
+  for (const std::string& t : simulator_targets()) known += (known.empty() ? "" : ", ") + t;
+  throw Error(ErrorKind::kNotFound,
+              fmt::format("--target '{}': unknown target '{}' (known: {})", spec, target, known));
+}
+
+}  // namespace tessera::sim
