@@ -46,6 +46,8 @@ struct ConvShape {
   int64_t p = 0, q = 0;                // output height, width
   int64_t stride_h = 1, stride_w = 1;
   int64_t groups = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;  // explicit zero padding
 };
 
 enum class VectorKind : uint8_t {
