@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "tessera/cli/sources.h"
 #include "tessera/core/error.h"
+#include "tessera/sim/pod.h"
 #include "tessera/sim/report.h"
 #include "tessera/sim/tpu/tpu_simulator.h"
 #include "tessera/sim/workload.h"
@@ -19,7 +20,61 @@ struct SimulateArgs {
   bool train = false, per_op = false, accuracy = false;
   int64_t batch = 1;
   int threads = 0;
+  // Pod scale (data-parallel training over N chips).
+  std::string pod, interconnect = "tpu-v4-ici", allreduce = "torus2d", scaling = "weak";
+  std::string gradient_dtype = "f32";
+  double overlap = 0;
 };
+
+// "1,2,4" or "all" (1, 2, 4, … 1024).
+std::vector<int> parse_chip_list(const std::string& text) {
+  if (text == "all") return sim::PodOptions{}.chips;
+  std::vector<int> chips;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                     : comma - start);
+    int n = 0;
+    size_t used = 0;
+    try {
+      n = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    TS_CHECK(used == item.size() && !item.empty() && n >= 1 && n <= (1 << 20),
+             ErrorKind::kInvalidArgument,
+             "--pod: '{}' is not a chip count (expected positive integers separated by commas, "
+             "e.g. 1,8,64, or 'all')",
+             item);
+    chips.push_back(n);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return chips;
+}
+
+// The training step over N chips, each chip the simulated TPU.
+nlohmann::json simulate_pod_scaling(const SimulateArgs& a, const sim::TpuSimulator& simulator,
+                                    const Graph& train_graph, const sim::Workload& step) {
+  sim::PodOptions o;
+  o.interconnect = sim::interconnect_preset(a.interconnect);
+  o.algorithm = sim::parse_algorithm(a.allreduce);
+  o.chips = parse_chip_list(a.pod);
+  o.scaling = a.scaling == "strong" ? sim::PodScaling::kStrong : sim::PodScaling::kWeak;
+  o.per_chip_batch = a.batch;
+  o.global_batch = a.batch;
+  o.overlap = a.overlap;
+  o.gradient_bytes = sim::allreduce_bytes(step, a.gradient_dtype == "bf16" ? kBF16 : kF32);
+  std::vector<sim::PodStep> steps = sim::simulate_pod(o, [&](int64_t per_chip) {
+    if (per_chip == a.batch) return simulator.simulate(step).seconds;
+    return simulator.simulate(sim::lower_to_workload(train_graph, {.batch = per_chip})).seconds;
+  });
+  fmt::print("\ndata-parallel training over {} ({}, {} scaling, {} gradients):\n{}",
+             o.interconnect.name, sim::algorithm_name(o.algorithm), a.scaling,
+             a.gradient_dtype, sim::format_pod(steps));
+  return sim::pod_to_json(steps, o);
+}
 
 // "tpu:rest" -> rest; the only target so far.
 std::string tpu_spec(const std::string& target) {
@@ -55,6 +110,11 @@ void run_simulate(const SimulateArgs& a) {
   sim::SimReport report = simulator.simulate(w);
   fmt::print("{}", sim::format_report(report, a.per_op));
   nlohmann::json j = {{"command", "simulate"}, {"report", sim::to_json(report)}};
+  if (!a.pod.empty()) {
+    TS_CHECK(a.train, ErrorKind::kInvalidArgument,
+             "--pod simulates data-parallel training: add --train");
+    j["pod"] = simulate_pod_scaling(a, simulator, graph, w);
+  }
   write_json(a.json, j);
 }
 
@@ -79,6 +139,27 @@ void add_simulate_command(CLI::App& app) {
                   "config's")
       ->check(CLI::IsMember({"cycle", "analytic"}));
   cmd->add_flag("--per-op", a->per_op, "One row per op instead of per layer");
+  cmd->add_option("--pod", a->pod,
+                  "Data-parallel training over N chips: a list of chip counts (1,8,64) or "
+                  "'all' (1, 2, 4, … 1024); needs --train");
+  cmd->add_option("--interconnect", a->interconnect,
+                  "Chip-to-chip links for --pod: tpu-v4-ici, tpu-v3-ici, tpu-v5e-ici, "
+                  "ethernet-100g")
+      ->capture_default_str();
+  cmd->add_option("--allreduce", a->allreduce, "All-reduce algorithm for --pod")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ring", "torus2d", "torus3d"}));
+  cmd->add_option("--scaling", a->scaling,
+                  "weak: --batch per chip (TPUStrategy); strong: --batch is the global batch")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"weak", "strong"}));
+  cmd->add_option("--overlap", a->overlap,
+                  "Fraction of the all-reduce hidden under the backward pass (0..1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--gradient-dtype", a->gradient_dtype, "Gradients as all-reduced")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "bf16"}));
   add_threads_option(cmd, &a->threads);
   add_json_option(cmd, &a->json);
   cmd->callback([a] { run_simulate(*a); });
