@@ -16,7 +16,7 @@ namespace tessera::cli {
 namespace {
 
 struct SimulateArgs {
-  std::string model, target = "tpu", topology, json, fidelity, numerics, dataset;
+  std::string model, target = "tpu", topology, scalesim_out, json, fidelity, numerics, dataset;
   bool train = false, per_op = false, accuracy = false;
   int64_t batch = 1;
   int threads = 0;
@@ -85,6 +85,76 @@ std::string tpu_spec(const std::string& target) {
   return colon == std::string::npos ? std::string() : target.substr(colon + 1);
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// SCALE-Sim's experiment: its config (or our TPU's first MXU) and a topology file, with the
+// quantities SCALE-Sim reports.
+void run_topology(const SimulateArgs& a, const std::string& spec, const sim::TpuConfig& config) {
+  sim::ScaleSimConfig cfg;
+  if (ends_with(spec, ".cfg")) {
+    cfg = sim::read_scalesim_config(spec);
+  } else {
+    cfg.run_name = config.name;
+    cfg.array = config.array;
+    cfg.user_bandwidth = true;
+    cfg.array.dram_words_per_cycle = config.dram_bandwidth / config.clock_hz /
+                                     static_cast<double>(config.array.operand_bytes) /
+                                     static_cast<double>(config.matrix_units);
+  }
+  std::string topology = a.topology.empty() ? cfg.topology : a.topology;
+  TS_CHECK(!topology.empty(), ErrorKind::kInvalidArgument,
+           "simulate: no topology: give --topology FILE.csv (the config names none)");
+  std::vector<sim::ScaleSimLayer> layers = sim::read_scalesim_topology(topology);
+  sim::ScaleSimRun run =
+      sim::run_scalesim(cfg, layers, config.fidelity == sim::Fidelity::kCycle);
+  fmt::print("{} on a {}x{} {} array ({}, {} engine)\n\n", topology, cfg.array.rows,
+             cfg.array.cols, sim::dataflow_name(cfg.array.dataflow),
+             cfg.user_bandwidth ? "USER bandwidth" : "CALC bandwidth",
+             sim::fidelity_name(config.fidelity));
+  fmt::print("{:<16} {:>12} {:>10} {:>7} {:>7} {:>7} {:>12} {:>12} {:>12} {:>11} {:>11} {:>11}\n",
+             "layer", "cycles", "stalls", "util%", "map%", "comp%", "sram ifmap", "sram filter",
+             "sram ofmap", "dram ifmap", "dram filt", "dram ofmap");
+  nlohmann::json rows = nlohmann::json::array();
+  for (const sim::ScaleSimRow& r : run.rows) {
+    const sim::GemmStats& s = r.stats;
+    fmt::print("{:<16} {:>12} {:>10} {:>7.2f} {:>7.2f} {:>7.2f} {:>12} {:>12} {:>12} {:>11} {:>11} "
+               "{:>11}\n",
+               r.layer, r.total_cycles, r.stall_cycles, r.overall_util_pct,
+               r.mapping_efficiency_pct, r.compute_util_pct, s.ifmap_sram_reads,
+               s.filter_sram_reads, s.ofmap_sram_writes, s.ifmap_dram_reads, s.filter_dram_reads,
+               s.ofmap_dram_writes);
+    rows.push_back({{"layer", r.layer},
+                    {"total_cycles", r.total_cycles},
+                    {"stall_cycles", r.stall_cycles},
+                    {"overall_utilization_pct", r.overall_util_pct},
+                    {"mapping_efficiency_pct", r.mapping_efficiency_pct},
+                    {"compute_utilization_pct", r.compute_util_pct},
+                    {"sram_ifmap_reads", s.ifmap_sram_reads},
+                    {"sram_filter_reads", s.filter_sram_reads},
+                    {"sram_ofmap_writes", s.ofmap_sram_writes},
+                    {"dram_ifmap_reads", s.ifmap_dram_reads},
+                    {"dram_filter_reads", s.filter_dram_reads},
+                    {"dram_ofmap_writes", s.ofmap_dram_writes}});
+  }
+  fmt::print("total: {} cycles\n", run.total_cycles());
+  if (!a.scalesim_out.empty()) {
+    sim::write_scalesim_reports(run, a.scalesim_out);
+    fmt::print("wrote SCALE-Sim reports to {}\n", a.scalesim_out);
+  }
+  write_json(a.json, {{"command", "simulate"},
+                      {"scalesim",
+                       {{"run_name", cfg.run_name},
+                        {"topology", topology},
+                        {"array_rows", cfg.array.rows},
+                        {"array_cols", cfg.array.cols},
+                        {"dataflow", sim::dataflow_name(cfg.array.dataflow)},
+                        {"engine", sim::fidelity_name(config.fidelity)},
+                        {"total_cycles", run.total_cycles()},
+                        {"layers", rows}}}});
+}
+
 Model& compiled(ModelSource& m) {
   if (!m.model.compiled()) {
     CompileConfig c;
@@ -99,6 +169,13 @@ void run_simulate(const SimulateArgs& a) {
   apply_threads(a.threads);
   sim::TpuConfig config = sim::load_tpu_target(tpu_spec(a.target));
   if (!a.fidelity.empty()) config.fidelity = sim::parse_fidelity(a.fidelity, "--fidelity");
+  const std::string spec = tpu_spec(a.target);
+  if (!a.topology.empty() || (a.model.empty() && ends_with(spec, ".cfg"))) {
+    TS_CHECK(a.model.empty(), ErrorKind::kInvalidArgument,
+             "simulate: give either a MODEL or --topology FILE.csv, not both");
+    run_topology(a, spec, config);
+    return;
+  }
   sim::TpuSimulator simulator(config);
 
   TS_CHECK(!a.model.empty(), ErrorKind::kInvalidArgument,
@@ -138,6 +215,12 @@ void add_simulate_command(CLI::App& app) {
                   "cycle (every fold and tile) or analytic (closed forms); default: the "
                   "config's")
       ->check(CLI::IsMember({"cycle", "analytic"}));
+  cmd->add_option("--topology", a->topology,
+                  "A SCALE-Sim topology .csv (convolution or M,N,K rows) instead of a MODEL")
+      ->type_name("FILE");
+  cmd->add_option("--scalesim-out", a->scalesim_out,
+                  "With --topology: write SCALE-Sim's report CSVs into DIR")
+      ->type_name("DIR");
   cmd->add_flag("--per-op", a->per_op, "One row per op instead of per layer");
   cmd->add_option("--pod", a->pod,
                   "Data-parallel training over N chips: a list of chip counts (1,8,64) or "

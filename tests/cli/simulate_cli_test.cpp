@@ -53,6 +53,36 @@ TEST_F(SimulateCli, ConfigFileTarget) {
   EXPECT_TRUE(contains(r.out, "32x32")) << r.out;
 }
 
+TEST_F(SimulateCli, ScaleSimConfigAndTopology) {
+  write("a.cfg",
+        "[general]\nrun_name = mine\n[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\n"
+        "IfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nIfmapOffset: 0\n"
+        "FilterOffset: 10000000\nOfmapOffset: 20000000\nDataflow: os\nBandwidth: 10\n"
+        "MemoryBanks: 1\n[run_presets]\nInterfaceBandwidth: CALC\n");
+  write("t.csv",
+        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num "
+        "Filter, Strides,\nconv1, 12, 12, 3, 3, 4, 8, 1,\nfc, 1, 1, 1, 1, 64, 10, 1,\n");
+  Result r = run({"simulate", "--target", "tpu:" + path("a.cfg"), "--topology", path("t.csv"),
+                  "--scalesim-out", path("out"), "--json", path("r.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "8x8 os")) << r.out;
+  EXPECT_TRUE(contains(r.out, "conv1")) << r.out;
+  EXPECT_TRUE(contains(read("out/COMPUTE_REPORT.csv"), "Total Cycles"));  // SCALE-Sim: LayerID
+  nlohmann::json j = read_json("r.json");
+  ASSERT_EQ(j["scalesim"]["layers"].size(), 2u);
+  EXPECT_GT(j["scalesim"]["total_cycles"].get<int64_t>(), 0);
+  // The same config costs a model too.
+  r = run({"simulate", "--target", "tpu:" + path("a.cfg"), "mnist-mlp"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "on tpu:mine")) << r.out;
+  // A topology row with a missing field names the file, line and column.
+  write("bad.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                   "Channels, Num Filter, Strides,\nconv1, 12, 12, 3, 3,\n");
+  r = run({"simulate", "--target", "tpu:" + path("a.cfg"), "--topology", path("bad.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.err, "bad.csv:2")) << r.err;
+}
+
 TEST_F(SimulateCli, ClearErrors) {
   Result r = run({"simulate", "--target", "npu", "mnist-mlp"});
   EXPECT_EQ(r.code, 1);

@@ -120,9 +120,19 @@ OpReport TpuSimulator::gemm_op(const WorkOp& op) const {
   r.mapping_efficiency = s.mapping_efficiency;
   const double in_b = static_cast<double>(config_.array.operand_bytes);
   const double out_b = static_cast<double>(config_.array.accumulator_bytes);
+  // A TPU accumulates partial sums in its accumulator memory and writes each output once,
+  // when a fold's partial sums (m x one array width) fit in half of it; SCALE-Sim's
+  // convention, which the engines follow, sends every partial sum to DRAM.
+  const GemmShape& g = m.per_unit;
+  double psum_tile = static_cast<double>(g.m) *
+                     static_cast<double>(std::max(config_.array.rows, config_.array.cols)) * out_b;
+  double ofmap_dram_words = psum_tile <= static_cast<double>(config_.array.ofmap_sram_bytes) / 2
+                                ? std::min(static_cast<double>(s.ofmap_dram_writes),
+                                           static_cast<double>(g.m * g.n))
+                                : static_cast<double>(s.ofmap_dram_writes);
   MemoryTraffic dram{"dram",
                      n * in_b * static_cast<double>(s.ifmap_dram_reads + s.filter_dram_reads),
-                     n * out_b * static_cast<double>(s.ofmap_dram_writes)};
+                     n * out_b * ofmap_dram_words};
   MemoryTraffic ifmap{"ifmap_sram", n * in_b * static_cast<double>(s.ifmap_sram_reads), 0};
   MemoryTraffic filter{"filter_sram", n * in_b * static_cast<double>(s.filter_sram_reads), 0};
   MemoryTraffic ofmap{"ofmap_sram", 0, n * out_b * static_cast<double>(s.ofmap_sram_writes)};
@@ -236,8 +246,26 @@ SimReport TpuSimulator::simulate(const Workload& w) const {
   return rep;
 }
 
+TpuConfig tpu_config_from_scalesim(const ScaleSimConfig& cfg, const std::string& source) {
+  TpuConfig c = tpu_preset("tpu-v4");
+  c.name = cfg.run_name;
+  c.source = source;
+  c.matrix_units = 1;
+  c.array = cfg.array;
+  c.numerics = "int8";
+  c.array.operand_bytes = 1;
+  c.array.accumulator_bytes = 4;
+  c.clock_hz = 1e9;
+  c.dram_name = "dram";
+  c.dram_bandwidth = cfg.user_bandwidth ? cfg.array.dram_words_per_cycle * c.clock_hz : 1e15;
+  c.static_power_w = 0;
+  return c;
+}
+
 TpuConfig load_tpu_target(std::string_view spec) {
   if (spec.empty()) return tpu_preset("tpu-v4");
+  if (ends_with(spec, ".cfg"))
+    return tpu_config_from_scalesim(read_scalesim_config(std::string(spec)), std::string(spec));
   if (ends_with(spec, ".yaml") || ends_with(spec, ".yml"))
     return load_tpu_config(std::string(spec));
   return tpu_preset(spec);

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "tessera/sim/simulator.h"
+#include "tessera/sim/tpu/scalesim.h"
 #include "tessera/sim/tpu/tpu_config.h"
 
 namespace tessera::sim {
@@ -49,6 +50,11 @@ class TpuSimulator : public Simulator {
   void finish_op(OpReport& r, double dram_bytes) const;  // seconds, static energy, roofline
   TpuConfig config_;
 };
+
+// A SCALE-Sim config as a TPU: one array with its SRAMs and one-byte words (int8), a 1 GHz
+// clock (SCALE-Sim counts cycles only), DRAM at 3 x Bandwidth words per cycle in USER mode
+// and unlimited (1 PB/s) in CALC mode; the vector unit and energies of tpu-v4.
+TpuConfig tpu_config_from_scalesim(const ScaleSimConfig& cfg, const std::string& source);
 
 // "" (tpu-v4), a preset name, a .yaml config or a SCALE-Sim .cfg.
 std::unique_ptr<TpuSimulator> make_tpu_simulator(std::string_view spec);
