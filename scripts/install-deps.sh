@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every dependency of Tessera from Debian packages. The one place that lists them.
 # Idempotent and quiet when everything is present; uses sudo when not run as root.
-# --bench adds Debian's python3-torch for the PyTorch comparison (scripts/run-peers.sh).
+# --bench adds the Python packages the peer comparisons need (PyTorch, SCALE-Sim).
 set -euo pipefail
 
 packages=(
@@ -17,11 +17,12 @@ packages=(
   nlohmann-json3-dev                      # JSON results and reports
 )
 
-# --bench: also what the PyTorch comparison needs (bench/peers/, scripts/run-peers.sh).
+# --bench: also what the PyTorch comparison (scripts/run-peers.sh) and the SCALE-Sim
+# comparison (scripts/run-scalesim-compare.sh, with a SCALE-Sim checkout) need.
 # PyTorch is large, so it is not in the default list.
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(python3-torch python3-numpy) ;;
+    --bench) packages+=(python3-torch python3-numpy python3-tqdm) ;;
     *) echo "install-deps: unknown option $arg (known: --bench)" >&2; exit 1 ;;
   esac
 done
