@@ -31,9 +31,9 @@ namespace {
 
 bool is_leaf(const Node& n) { return op_info(n.op).op_class == OpClass::kLeaf; }
 
-std::string assign_backend(const Graph& g, ValueId id, const std::vector<Backend*>& prefs) {
+Backend* assign_backend(const Graph& g, ValueId id, const std::vector<Backend*>& prefs) {
   for (Backend* b : prefs)
-    if (b->supports(g, id)) return std::string(b->name());
+    if (b->supports(g, id)) return b;
   std::string types;
   for (ValueId in : g.node(id).inputs) types += (types.empty() ? "" : ", ") + g.type(in).str();
   throw_error(ErrorKind::kUnsupported,
@@ -49,28 +49,39 @@ Program compile_program(const Graph& input_graph, const ProgramOptions& options)
   g.validate();
 
   std::vector<Backend*> prefs;
+  for (const std::shared_ptr<Backend>& b : options.custom) {
+    TS_CHECK(b != nullptr, ErrorKind::kInvalidArgument,
+             "ProgramOptions::custom holds a null backend");
+    prefs.push_back(b.get());
+  }
+  p.custom_ = options.custom;
   for (const std::string& name : options.backends) prefs.push_back(&backend_registry().get(name));
-  if (std::none_of(prefs.begin(), prefs.end(), [](Backend* b) { return b->name() == "cpu"; }))
-    prefs.push_back(&backend_registry().get("cpu"));
+  Backend& cpu = backend_registry().get("cpu");
+  if (std::find(prefs.begin(), prefs.end(), &cpu) == prefs.end()) prefs.push_back(&cpu);
 
+  // Backends are told apart by instance: a custom one may share a registered one's name.
+  std::vector<Backend*> chosen(g.size(), nullptr);
   p.assignment_.assign(g.size(), "");
-  for (ValueId id = 0; id < g.size(); ++id)
-    if (!is_leaf(g.node(id))) p.assignment_[id] = assign_backend(g, id, prefs);
+  for (ValueId id = 0; id < g.size(); ++id) {
+    if (is_leaf(g.node(id))) continue;
+    chosen[id] = assign_backend(g, id, prefs);
+    p.assignment_[id] = std::string(chosen[id]->name());
+  }
   p.graph_inputs_ = g.inputs();
 
   // Segment boundaries: consecutive compute nodes with the same backend.
-  std::vector<std::pair<std::string, std::vector<ValueId>>> runs;
+  std::vector<std::pair<Backend*, std::vector<ValueId>>> runs;
   for (ValueId id = 0; id < g.size(); ++id) {
     if (is_leaf(g.node(id))) continue;
-    if (runs.empty() || runs.back().first != p.assignment_[id]) runs.push_back({p.assignment_[id], {}});
+    if (runs.empty() || runs.back().first != chosen[id]) runs.push_back({chosen[id], {}});
     runs.back().second.push_back(id);
   }
 
   if (runs.size() <= 1) {
     // The common case: the whole graph on one backend, updates applied by the executable.
     auto seg = std::make_unique<Program::Segment>();
-    std::string backend = runs.empty() ? "cpu" : runs[0].first;
-    seg->exe = backend_registry().get(backend).compile(g, options.compile);
+    Backend& backend = runs.empty() ? cpu : *runs[0].first;
+    seg->exe = backend.compile(g, options.compile);
     seg->takes = p.graph_inputs_;
     seg->gives = g.outputs();
     p.segments_.push_back(std::move(seg));
@@ -119,7 +130,7 @@ Program compile_program(const Graph& input_graph, const ProgramOptions& options)
         seg->gives.push_back(id);
       }
     }
-    seg->exe = backend_registry().get(backend).compile(sub, options.compile);
+    seg->exe = backend->compile(sub, options.compile);
     p.segments_.push_back(std::move(seg));
   }
   p.values_.resize(g.size());

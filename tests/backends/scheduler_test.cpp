@@ -76,6 +76,68 @@ TEST(Scheduler, UpdatesAcrossSegmentsAreApplied) {
   EXPECT_EQ(prog.run({&in, 1})[0].to_f32_vector(), (std::vector<float>{2, 3, 4, 5}));
 }
 
+// A backend instance outside the registry: counts its compiles; runs matmul with ref's kernel.
+class CountingMatmulBackend final : public Backend {
+ public:
+  explicit CountingMatmulBackend(std::string name) : name_(std::move(name)) {}
+  std::string_view name() const override { return name_; }
+  bool supports(const Graph& g, ValueId id) const override {
+    return g.node(id).op == OpKind::kMatMul;
+  }
+  std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& o) override {
+    ++compiles;
+    return compile_with_kernels(g, o, ref_kernel, name_);
+  }
+  int compiles = 0;
+
+ private:
+  std::string name_;
+};
+
+TEST(Scheduler, CustomBackendsAreTriedBeforeNamedOnes) {
+  register_matmul_only();
+  Rng rng(3);
+  Tensor w1 = Tensor::zeros(kF32, {8, 16}), w2 = Tensor::zeros(kF32, {16, 4});
+  Tensor x = Tensor::zeros(kF32, {3, 8});
+  rng.fill_normal(w1, 0, 0.5);
+  rng.fill_normal(w2, 0, 0.5);
+  rng.fill_normal(x, 0, 1);
+  Graph g = two_layer_graph(w1, w2);
+
+  auto custom = std::make_shared<CountingMatmulBackend>("custom-matmul");
+  // "matmul-only" would take the matmuls too: the custom instance comes first.
+  Program mixed = compile_program(g, {.batch = 3, .backends = {"matmul-only"}, .custom = {custom}});
+  EXPECT_EQ(custom->compiles, 2);
+  EXPECT_EQ(mixed.num_segments(), 4);
+  for (ValueId id = 0; id < mixed.graph().size(); ++id) {
+    OpKind op = mixed.graph().node(id).op;
+    if (op == OpKind::kMatMul) {
+      EXPECT_EQ(mixed.assignment()[id], "custom-matmul");
+    }
+    if (op == OpKind::kTanh) {
+      EXPECT_EQ(mixed.assignment()[id], "cpu");
+    }
+  }
+  Program plain = compile_program(g, {.batch = 3});
+  std::vector<float> a = mixed.run({&x, 1})[0].to_f32_vector();
+  std::vector<float> b = plain.run({&x, 1})[0].to_f32_vector();
+  ASSERT_EQ(a.size(), 12u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+}
+
+TEST(Scheduler, CustomBackendSharingARegisteredNameIsToldApart) {
+  // Named like the cpu backend but a different instance: its nodes form their own segments.
+  auto impostor = std::make_shared<CountingMatmulBackend>("cpu");
+  GraphBuilder b;
+  ValueId x = b.input("x", kF32, {2, 2});
+  b.output(b.relu(b.matmul(x, b.parameter("w", Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2})))));
+  Program p = compile_program(b.finish(), {.batch = 2, .custom = {impostor}});
+  EXPECT_EQ(impostor->compiles, 1);
+  EXPECT_EQ(p.num_segments(), 2);
+  Tensor in = Tensor::from_vector<float>({1, 0, 0, -1}, {2, 2});
+  EXPECT_EQ(p.run({&in, 1})[0].to_f32_vector(), (std::vector<float>{1, 2, 0, 0}));
+}
+
 TEST(Scheduler, UnknownBackendIsAClearError) {
   GraphBuilder b;
   b.output(b.relu(b.input("x", kF32, {2})));

@@ -5,6 +5,11 @@
 //
 //   Program p = compile_program(graph, {.batch = 32, .backends = {"cpu"}});
 //   const std::vector<Tensor>& out = p.run({x, y});
+//
+// Backend instances that are not in the registry (a simulator's numerics, a test double)
+// go in ProgramOptions::custom and are tried before the named ones:
+//
+//   Program q = compile_program(graph, {.batch = 32, .custom = {my_backend}});
 #pragma once
 
 #include <cstdint>
@@ -21,6 +26,8 @@ struct ProgramOptions {
   int64_t batch = 1;  // the value of the symbolic batch dimension
   std::vector<std::string> backends = {"cpu"};  // in order of preference; "cpu" is implied last
   CompileOptions compile;
+  // Backend instances tried before `backends`, in order; the program keeps them alive.
+  std::vector<std::shared_ptr<Backend>> custom;
 };
 
 class Program {
@@ -46,6 +53,7 @@ class Program {
   std::vector<Tensor> outputs_;
   std::vector<Tensor> values_;  // values crossing segments
   std::vector<ValueId> graph_inputs_;
+  std::vector<std::shared_ptr<Backend>> custom_;  // kept alive for the executables
 };
 
 Program compile_program(const Graph& g, const ProgramOptions& options);
