@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "tessera/cli/sources.h"
 #include "tessera/core/error.h"
+#include "tessera/sim/functional.h"
 #include "tessera/sim/pod.h"
 #include "tessera/sim/report.h"
 #include "tessera/sim/tpu/tpu_simulator.h"
@@ -19,6 +20,7 @@ struct SimulateArgs {
   std::string model, target = "tpu", topology, scalesim_out, json, fidelity, numerics, dataset;
   bool train = false, per_op = false, accuracy = false;
   int64_t batch = 1;
+  int64_t calibration = 1000;  // --accuracy with int8: training samples for calibration
   int threads = 0;
   // Pod scale (data-parallel training over N chips).
   std::string pod, interconnect = "tpu-v4-ici", allreduce = "torus2d", scaling = "weak";
@@ -155,6 +157,28 @@ void run_topology(const SimulateArgs& a, const std::string& spec, const sim::Tpu
                         {"layers", rows}}}});
 }
 
+// The functional mode: the model's predict graph in the target's numerics against f32 on
+// the dataset's test split (int8 calibrated on the first training samples).
+sim::AccuracyReport target_accuracy(const SimulateArgs& a, Model& model,
+                                    const sim::TpuConfig& config) {
+  sim::TargetNumerics numerics =
+      sim::parse_numerics(a.numerics.empty() ? config.numerics : a.numerics, "--numerics");
+  // bf16 partial sums are added to the accumulator once per pass down the array.
+  if (numerics.mode == sim::NumericsMode::kBF16) numerics.fold_rows = config.array.rows;
+  const std::string& loss = model.compile_config().loss;
+  std::string dataset = a.dataset.empty() ? default_dataset(model) : a.dataset;
+  DataSource data = open_dataset(dataset, {.context = model_sequence_length(model)});
+  TS_CHECK(data.test.has_value(), ErrorKind::kInvalidArgument,
+           "--accuracy: dataset '{}' has no test split to measure on", data.name);
+  Dataset test = conform(*data.test, model, "dataset '" + data.name + "' (test)", loss);
+  Dataset train = conform(data.train, model, "dataset '" + data.name + "'", loss);
+  Tensor calibration = train.slice(0, std::min<int64_t>(a.calibration, train.size())).x;
+  fmt::print("measuring accuracy in {} on {} ({} test samples)…\n", numerics.str(), data.name,
+             test.size());
+  return sim::measure_accuracy(model.predict_graph(), numerics, calibration, test.x, test.y,
+                               256);
+}
+
 Model& compiled(ModelSource& m) {
   if (!m.model.compiled()) {
     CompileConfig c;
@@ -185,6 +209,13 @@ void run_simulate(const SimulateArgs& a) {
   const Graph& graph = a.train ? model.train_graph() : model.predict_graph();
   sim::Workload w = sim::lower_to_workload(graph, {.batch = a.batch, .name = m.name});
   sim::SimReport report = simulator.simulate(w);
+  if (a.accuracy) {
+    report.accuracy = target_accuracy(a, model, config);
+    if (m.kind != "checkpoint")
+      report.notes.push_back(
+          "accuracy of a model with its initial weights: train it first (tessera train … "
+          "--save FILE) and simulate the checkpoint");
+  }
   fmt::print("{}", sim::format_report(report, a.per_op));
   nlohmann::json j = {{"command", "simulate"}, {"report", sim::to_json(report)}};
   if (!a.pod.empty()) {
@@ -221,6 +252,20 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--scalesim-out", a->scalesim_out,
                   "With --topology: write SCALE-Sim's report CSVs into DIR")
       ->type_name("DIR");
+  cmd->add_flag("--accuracy", a->accuracy,
+                "Functional mode: run the model in the target's numerics on the dataset's test "
+                "split and report its accuracy against f32");
+  cmd->add_option("--numerics", a->numerics,
+                  "For --accuracy: bf16, int8 (per-channel weights), int8-per-tensor or f32; "
+                  "default: the target's")
+      ->check(CLI::IsMember({"f32", "bf16", "int8", "int8-per-channel", "int8-per-tensor"}));
+  cmd->add_option("--dataset", a->dataset,
+                  "For --accuracy: fashion-mnist, synthetic, FILE.npz, … (default: the built-in "
+                  "one that fits the model)");
+  cmd->add_option("--calibration", a->calibration,
+                  "For --accuracy with int8: training samples that set the activation scales")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cmd->add_flag("--per-op", a->per_op, "One row per op instead of per layer");
   cmd->add_option("--pod", a->pod,
                   "Data-parallel training over N chips: a list of chip counts (1,8,64) or "

@@ -83,6 +83,22 @@ TEST_F(SimulateCli, ScaleSimConfigAndTopology) {
   EXPECT_TRUE(contains(r.err, "bad.csv:2")) << r.err;
 }
 
+TEST_F(SimulateCli, AccuracyInTheTargetsNumerics) {
+  // The synthetic dataset (seed-mlp's) needs no installed data.
+  Result r = run({"simulate", "--target", "tpu:tpu-v1", "seed-mlp", "--accuracy", "--json",
+                  path("r.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "accuracy in int8 per-channel")) << r.out;
+  EXPECT_TRUE(contains(r.out, "initial weights")) << r.out;  // not a checkpoint
+  nlohmann::json acc = read_json("r.json")["report"]["accuracy"];
+  EXPECT_EQ(acc["samples"], 2000);
+  EXPECT_GT(acc["agreement"].get<double>(), 0.9);
+  r = run({"simulate", "--target", "tpu:tpu-v4", "seed-mlp", "--accuracy", "--numerics",
+           "int8-per-tensor"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "int8 per-tensor")) << r.out;
+}
+
 TEST_F(SimulateCli, ClearErrors) {
   Result r = run({"simulate", "--target", "npu", "mnist-mlp"});
   EXPECT_EQ(r.code, 1);
