@@ -15,7 +15,7 @@ filter=${FILTER:-.}
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(lscpu | sed -n 's/^Model name: *//p')  cores=$(nproc)" \
      " TESSERA_NUM_THREADS=${TESSERA_NUM_THREADS:-unset}  reps=${reps}"
-for bench in ${BENCHES:-bench_matmul bench_elementwise bench_conv bench_attention bench_norm bench_train_step}; do
+for bench in ${BENCHES:-bench_matmul bench_elementwise bench_conv bench_attention bench_norm bench_train_step bench_systolic bench_sim}; do
   exe="${build_dir}/bench/${bench}"
   if [[ ! -x "${exe}" ]]; then
     echo "error: ${exe} not found; build it with: ninja -C ${build_dir} ${bench}" >&2

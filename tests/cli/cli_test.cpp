@@ -150,8 +150,9 @@ TEST_F(CliTest, UnknownModelAndMissingFiles) {
   Result r = run({"train", "nope"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err,
-            "error: unknown model 'nope': not a zoo model (gpt-tiny, mnist-cnn, mnist-dropout, "
-            "mnist-linear, mnist-mlp, mnist-resmlp, resnet-small, seed-mlp) and no such file\n");
+            "error: unknown model 'nope': not a zoo model (gpt-tiny, gpt2-small, mnist-cnn, "
+            "mnist-dropout, mnist-linear, mnist-mlp, mnist-resmlp, resnet-small, seed-mlp) and no "
+            "such file\n");
   r = run({"evaluate", path("missing.tsm")});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "error: model file '" + path("missing.tsm") + "' does not exist\n");
