@@ -334,6 +334,46 @@ TEST(NumericsBackend, SchedulerRoutesMatmulAndConvToTheMatrixUnit) {
   expect_bits_equal(out[0].to_f32_vector(), ref_bf16(2 * 6 * 5, 5, 4, h, vv, 0));
 }
 
+TEST(NumericsBackend, Int8ConvolutionIsIm2colTimesPerChannelWeights) {
+  const int64_t N = 2, H = 5, W = 4, C = 3, KH = 3, KW = 2, OC = 4, pad = 1;
+  Tensor w = random_tensor({KH, KW, C, OC}, 17), x = random_tensor({N, H, W, C}, 18);
+  GraphBuilder b;
+  ValueId in = b.input("x", kF32, {kDynamic, H, W, C});
+  b.output(b.conv2d(in, b.parameter("w", w), {1, 1}, {pad, pad, pad, pad}));
+  Graph g = b.finish();
+  ValueId conv = g.outputs()[0];
+  const float sx = 2.5f / 127.0f;
+  g.mutable_node(conv).attrs.set(kScaleAttrs[0], static_cast<double>(sx));
+  auto mxu = make_numerics_backend({NumericsMode::kInt8, true, 0});
+  Program p = compile_program(g, {.batch = N, .custom = {mxu}});
+  EXPECT_EQ(p.assignment()[conv], "numerics-int8");
+  std::vector<float> got = p.run({&x, 1})[0].to_f32_vector();
+
+  // By hand: the HWIO filter is a [KH·KW·C, OC] matrix; im2col rows in (kh, kw, c) order,
+  // zero padding quantizes to 0; one scale per output channel.
+  const int64_t OH = H + 2 * pad - KH + 1, OW = W + 2 * pad - KW + 1, K = KH * KW * C;
+  std::vector<float> xv = x.to_f32_vector(), wv = w.to_f32_vector();
+  std::vector<float> sw(static_cast<size_t>(OC), 0.0f);
+  for (int64_t i = 0; i < K * OC; ++i)
+    sw[i % OC] = std::max(sw[i % OC], std::fabs(wv[i]));
+  for (float& s : sw) s /= 127.0f;
+  std::vector<int8_t> qw(static_cast<size_t>(K * OC)), qx;
+  for (int64_t i = 0; i < K * OC; ++i) qw[i] = q8(wv[i], sw[i % OC]);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow)
+        for (int64_t i = 0; i < KH; ++i)
+          for (int64_t j = 0; j < KW; ++j)
+            for (int64_t c = 0; c < C; ++c) {
+              const int64_t ih = oh - pad + i, iw = ow - pad + j;
+              const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+              qx.push_back(inside ? q8(xv[((n * H + ih) * W + iw) * C + c], sx) : int8_t{0});
+            }
+  const int64_t M = N * OH * OW;
+  std::vector<float> sa(static_cast<size_t>(M), sx);
+  expect_bits_equal(got, ref_int8(M, OC, K, qx, qw, sa, sw));
+}
+
 // --- The functional model ------------------------------------------------------------
 
 Graph mlp_graph(uint64_t seed) {
