@@ -115,6 +115,34 @@ TEST(SystolicTest, DramReadsOnceWhenOperandsFitAndAgainWhenTheyDoNot) {
 }
 
 // Stalls appear when the DRAM link is short and vanish in CALC mode (unlimited bandwidth).
+TEST(SystolicTest, AccumulatorsKeepPartialSumsOnChip) {
+  // ws, k = 40 over 8 rows: 5 row folds per column fold. SCALE-Sim's convention writes every
+  // fold's m x cols partial sums; accumulators write each output once.
+  SystolicArray a = array_of(8, 4, Dataflow::kWeightStationary);
+  const GemmShape g{.m = 10, .n = 8, .k = 40};
+  const GemmStats scalesim = simulate_gemm(g, a);
+  EXPECT_EQ(scalesim.ofmap_dram_writes, 5 * 10 * 8);
+  a.accumulate_partial_sums = true;
+  GemmStats tpu = simulate_gemm(g, a);
+  EXPECT_EQ(tpu.ofmap_dram_writes, 10 * 8);
+  EXPECT_EQ(tpu.ofmap_sram_writes, scalesim.ofmap_sram_writes);  // still accumulated there
+  EXPECT_EQ(tpu.compute_cycles, scalesim.compute_cycles);
+  EXPECT_EQ(estimate_gemm(g, a).ofmap_dram_writes, 10 * 8);
+  // Output-stationary folds finish their outputs in the array: nothing changes.
+  a.dataflow = Dataflow::kOutputStationary;
+  EXPECT_EQ(simulate_gemm(g, a).ofmap_dram_writes, 10 * 8);
+  // Partial sums too big for half the ofmap SRAM spill as before.
+  a.dataflow = Dataflow::kWeightStationary;
+  a.ofmap_sram_bytes = 64;  // 10 x 4 x 4 bytes = 160 > 32
+  EXPECT_EQ(simulate_gemm(g, a).ofmap_dram_writes, 5 * 10 * 8);
+  // With a short link, fewer writes mean fewer stalls.
+  a.ofmap_sram_bytes = 1 << 20;
+  a.dram_words_per_cycle = 0.5;
+  SystolicArray b = a;
+  b.accumulate_partial_sums = false;
+  EXPECT_LT(simulate_gemm(g, a).stall_cycles, simulate_gemm(g, b).stall_cycles);
+}
+
 TEST(SystolicTest, StallsAppearWithShortBandwidthAndVanishWhenUnlimited) {
   SystolicArray a = array_of(32, 32, Dataflow::kWeightStationary);
   a.ifmap_sram_bytes = a.filter_sram_bytes = a.ofmap_sram_bytes = 8 * 1024;
@@ -181,15 +209,18 @@ TEST(SystolicTest, AnalyticAgreesWithExactOverASweep) {
     for (auto [rows, cols] : arrays) {
       for (Dataflow df : {Dataflow::kWeightStationary, Dataflow::kOutputStationary,
                           Dataflow::kInputStationary}) {
-        for (double bw : bandwidths) {
+        for (int variant = 0; variant < 2 * static_cast<int>(bandwidths.size()); ++variant) {
+          const double bw = bandwidths[static_cast<size_t>(variant) / 2];
           SystolicArray a = array_of(rows, cols, df);
           a.ifmap_sram_bytes = a.filter_sram_bytes = a.ofmap_sram_bytes = 64 * 1024;
           a.dram_words_per_cycle = bw;
+          a.accumulate_partial_sums = variant % 2 == 1;
           const GemmStats x = simulate_gemm(g, a);
           const GemmStats e = estimate_gemm(g, a);
           SCOPED_TRACE(::testing::Message() << g.batch << "x" << g.m << "x" << g.n << "x" << g.k
                                             << " on " << rows << "x" << cols << " "
-                                            << dataflow_name(df) << " bw " << bw);
+                                            << dataflow_name(df) << " bw " << bw
+                                            << (a.accumulate_partial_sums ? " accumulate" : ""));
           ASSERT_EQ(e.compute_cycles, x.compute_cycles);
           ASSERT_EQ(e.folds, x.folds);
           ASSERT_EQ(e.ifmap_sram_reads, x.ifmap_sram_reads);

@@ -89,6 +89,12 @@ Reuse plan_reuse(const GemmShape& gemm, const SystolicArray& array, double ifmap
   r.ifmap_fits = unique * bytes <= static_cast<double>(array.ifmap_sram_bytes / 2);
   r.filter_fits = filter_words * bytes <= static_cast<double>(array.filter_sram_bytes / 2);
   r.ifmap_unique_ratio = unique / im2col_words;
+  // One fold's partial sums: the streamed dimension times the array's width.
+  const int64_t streamed = array.dataflow == Dataflow::kInputStationary ? gemm.n : gemm.m;
+  r.accumulate = array.accumulate_partial_sums &&
+                 static_cast<double>(streamed) * static_cast<double>(array.cols) *
+                         static_cast<double>(array.accumulator_bytes) <=
+                     static_cast<double>(array.ofmap_sram_bytes / 2);
   return r;
 }
 

@@ -52,6 +52,9 @@ struct Reuse {
   // input pixels over the im2col matrix's size (the duplicates of overlapping windows are
   // served from the SRAM).
   double ifmap_unique_ratio = 1;
+  // Partial sums of the row folds of one column fold stay in the ofmap SRAM
+  // (SystolicArray::accumulate_partial_sums, when they fit): only the last row fold writes.
+  bool accumulate = false;
 };
 
 // The default for a plain GEMM; `ifmap_unique_words` < 0 means m * k.
@@ -71,7 +74,7 @@ inline FoldWords fold_words(const FoldPlan& p, const Reuse& reuse, int64_t fc, i
     case Dataflow::kWeightStationary:  // filter tile stationary, ifmap columns streamed
       w.filter = ru * cu;
       w.ifmap = (reuse.ifmap_fits && fc > 0 ? 0 : t * ru) * reuse.ifmap_unique_ratio;
-      w.ofmap = t * cu;
+      w.ofmap = reuse.accumulate && fr + 1 < p.row_folds ? 0 : t * cu;
       break;
     case Dataflow::kOutputStationary:  // ifmap rows and filter columns both streamed
       w.ifmap = (reuse.ifmap_fits && fc > 0 ? 0 : t * ru) * reuse.ifmap_unique_ratio;
@@ -81,7 +84,7 @@ inline FoldWords fold_words(const FoldPlan& p, const Reuse& reuse, int64_t fc, i
     case Dataflow::kInputStationary:  // ifmap tile stationary, filter columns streamed
       w.ifmap = ru * cu * reuse.ifmap_unique_ratio;
       w.filter = reuse.filter_fits && fc > 0 ? 0 : t * ru;
-      w.ofmap = t * cu;
+      w.ofmap = reuse.accumulate && fr + 1 < p.row_folds ? 0 : t * cu;
       break;
   }
   return w;

@@ -36,7 +36,8 @@ TpuConfig tpu_v1() {
              .filter_sram_bytes = 256 * kKiB, // the weight FIFO: four 64 KiB tiles
              .ofmap_sram_bytes = 4 * kMiB,    // the accumulators: 4096 x 256 x 32 bit
              .operand_bytes = 1,
-             .accumulator_bytes = 4};
+             .accumulator_bytes = 4,
+             .accumulate_partial_sums = true};
   c.numerics = "int8";
   c.clock_hz = 700e6;
   c.dram_bandwidth = 34e9;
@@ -68,7 +69,8 @@ TpuConfig tpu_v4() {
              .filter_sram_bytes = 1 * kMiB,
              .ofmap_sram_bytes = 1 * kMiB,
              .operand_bytes = 2,
-             .accumulator_bytes = 4};
+             .accumulator_bytes = 4,
+             .accumulate_partial_sums = true};
   c.numerics = "bf16";
   c.clock_hz = 1050e6;
   c.dram_bandwidth = 1200e9;
@@ -99,7 +101,8 @@ TpuConfig edge_tpu() {
              .filter_sram_bytes = 5 * kMiB,  // the compiler caches parameters on chip
              .ofmap_sram_bytes = 1 * kMiB,
              .operand_bytes = 1,
-             .accumulator_bytes = 4};
+             .accumulator_bytes = 4,
+             .accumulate_partial_sums = true};
   c.numerics = "int8";
   c.clock_hz = 480e6;
   c.dram_bandwidth = 0.5e9;  // parameters that do not fit stream from the host
@@ -175,6 +178,7 @@ TpuConfig parse_tpu_config(const std::string& text, const std::string& source) {
                 {"name", "base", "matrix_units", "array", "sram_kib", "numerics", "clock_mhz",
                  "dram", "vector", "training", "energy_pj", "static_power_w", "fidelity"});
   TpuConfig c;
+  c.array.accumulate_partial_sums = true;  // a TPU's accumulators
   if (root["base"]) {
     std::string base = r.string(root["base"], "base");
     try {
@@ -187,7 +191,10 @@ TpuConfig parse_tpu_config(const std::string& text, const std::string& source) {
   c.source = source;
   if (root["matrix_units"]) c.matrix_units = r.positive_int(root["matrix_units"], "matrix_units");
   if (YAML::Node a = root["array"]) {
-    r.expect_keys(a, "array", {"rows", "cols", "dataflow"});
+    r.expect_keys(a, "array", {"rows", "cols", "dataflow", "accumulate_partial_sums"});
+    if (a["accumulate_partial_sums"])
+      c.array.accumulate_partial_sums =
+          r.boolean(a["accumulate_partial_sums"], "array.accumulate_partial_sums");
     if (a["rows"]) c.array.rows = r.positive_int(a["rows"], "array.rows");
     if (a["cols"]) c.array.cols = r.positive_int(a["cols"], "array.cols");
     if (a["dataflow"]) {

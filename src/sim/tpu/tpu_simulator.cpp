@@ -120,19 +120,9 @@ OpReport TpuSimulator::gemm_op(const WorkOp& op) const {
   r.mapping_efficiency = s.mapping_efficiency;
   const double in_b = static_cast<double>(config_.array.operand_bytes);
   const double out_b = static_cast<double>(config_.array.accumulator_bytes);
-  // A TPU accumulates partial sums in its accumulator memory and writes each output once,
-  // when a fold's partial sums (m x one array width) fit in half of it; SCALE-Sim's
-  // convention, which the engines follow, sends every partial sum to DRAM.
-  const GemmShape& g = m.per_unit;
-  double psum_tile = static_cast<double>(g.m) *
-                     static_cast<double>(std::max(config_.array.rows, config_.array.cols)) * out_b;
-  double ofmap_dram_words = psum_tile <= static_cast<double>(config_.array.ofmap_sram_bytes) / 2
-                                ? std::min(static_cast<double>(s.ofmap_dram_writes),
-                                           static_cast<double>(g.m * g.n))
-                                : static_cast<double>(s.ofmap_dram_writes);
   MemoryTraffic dram{"dram",
                      n * in_b * static_cast<double>(s.ifmap_dram_reads + s.filter_dram_reads),
-                     n * out_b * ofmap_dram_words};
+                     n * out_b * static_cast<double>(s.ofmap_dram_writes)};
   MemoryTraffic ifmap{"ifmap_sram", n * in_b * static_cast<double>(s.ifmap_sram_reads), 0};
   MemoryTraffic filter{"filter_sram", n * in_b * static_cast<double>(s.filter_sram_reads), 0};
   MemoryTraffic ofmap{"ofmap_sram", 0, n * out_b * static_cast<double>(s.ofmap_sram_writes)};

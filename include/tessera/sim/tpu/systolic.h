@@ -36,6 +36,11 @@ struct SystolicArray {
   // DRAM words per cycle shared by the three streams; 0: unlimited (SCALE-Sim's CALC mode,
   // no stalls).
   double dram_words_per_cycle = 0;
+  // Weight- and input-stationary folds that share output columns add their partial sums in
+  // the ofmap SRAM (a TPU's accumulators), so only the last of them sends outputs to DRAM —
+  // when one fold's partial sums fit in half the ofmap SRAM. false: every fold's partial
+  // sums go to DRAM, as SCALE-Sim counts them.
+  bool accumulate_partial_sums = false;
 };
 
 struct GemmStats {
