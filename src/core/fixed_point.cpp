@@ -138,6 +138,10 @@ int64_t requantize_fixed(int64_t raw, const FixedFormat& from, const FixedFormat
 
 }  // namespace detail
 
+int64_t requantize_fixed(int64_t raw, const FixedFormat& from, const FixedFormat& to) {
+  return detail::requantize_fixed(raw, from, to);
+}
+
 int64_t quantize_fixed(long double v, const FixedFormat& f) {
   if (std::isnan(v)) return 0;
   if (std::isinf(v)) return detail::fixed_infinity(v < 0, f);

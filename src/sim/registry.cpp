@@ -7,6 +7,10 @@
 
 namespace tessera::sim {
 
+SimReport Simulator::simulate_graph(const Graph& g, int64_t batch, const std::string& name) const {
+  return simulate(lower_to_workload(g, {.batch = batch, .name = name}));
+}
+
 std::vector<std::string> simulator_targets() { return {"tpu"}; }
 
 std::unique_ptr<Simulator> make_simulator(const std::string& spec) {

@@ -128,6 +128,9 @@ void store_fixed_raw(int64_t raw, void* p, const FixedFormat& f);  // raw must f
 // Quantizes a real number into `f` (rounding, then overflow handling): the raw integer.
 int64_t quantize_fixed(long double v, const FixedFormat& f);
 long double fixed_to_real(int64_t raw, const FixedFormat& f);
+// Converts a raw value from one fixed format to another exactly on the integers, with `to`'s
+// rounding and overflow modes (what assigning one ap_fixed to another does).
+int64_t requantize_fixed(int64_t raw, const FixedFormat& from, const FixedFormat& to);
 
 // --- Bit-level half types -----------------------------------------------------------
 uint16_t f32_to_f16_bits(float v);

@@ -26,6 +26,10 @@ class Simulator {
   virtual bool supports(const WorkOp& op, std::string* reason) const = 0;
   // Throws Error(kUnsupported) naming the first op the target cannot run.
   virtual SimReport simulate(const Workload& workload) const = 0;
+  // The graph-level entry (what the CLI calls): lowers `g` at `batch` with lower_to_workload
+  // and calls simulate(). A target whose own lowering needs the graph itself (the FPGA's
+  // fixed-point dataflow network) overrides it.
+  virtual SimReport simulate_graph(const Graph& g, int64_t batch, const std::string& name) const;
 };
 
 // "<target>[:<preset | config file>]". Throws Error naming the spec and the known targets
