@@ -5,6 +5,7 @@
 #include <map>
 
 #include "commands.h"
+#include "simulate.h"
 #include "tessera/cli/sources.h"
 #include "tessera/core/error.h"
 #include "tessera/sim/functional.h"
@@ -16,17 +17,7 @@
 namespace tessera::cli {
 namespace {
 
-struct SimulateArgs {
-  std::string model, target = "tpu", topology, scalesim_out, json, fidelity, numerics, dataset;
-  bool train = false, per_op = false, accuracy = false;
-  int64_t batch = 1;
-  int64_t calibration = 1000;  // --accuracy with int8: training samples for calibration
-  int threads = 0;
-  // Pod scale (data-parallel training over N chips).
-  std::string pod, interconnect = "tpu-v4-ici", allreduce = "torus2d", scaling = "weak";
-  std::string gradient_dtype = "f32";
-  double overlap = 0;
-};
+
 
 // "1,2,4" or "all" (1, 2, 4, … 1024).
 std::vector<int> parse_chip_list(const std::string& text) {
@@ -83,7 +74,7 @@ std::string tpu_spec(const std::string& target) {
   size_t colon = target.find(':');
   std::string name = target.substr(0, colon);
   TS_CHECK(name == "tpu", ErrorKind::kInvalidArgument,
-           "--target '{}': unknown target '{}' (known: tpu)", target, name);
+           "--target '{}': unknown target '{}' (known: tpu, fpga)", target, name);
   return colon == std::string::npos ? std::string() : target.substr(colon + 1);
 }
 
@@ -165,19 +156,14 @@ sim::AccuracyReport target_accuracy(const SimulateArgs& a, Model& model,
       sim::parse_numerics(a.numerics.empty() ? config.numerics : a.numerics, "--numerics");
   // bf16 partial sums are added to the accumulator once per pass down the array.
   if (numerics.mode == sim::NumericsMode::kBF16) numerics.fold_rows = config.array.rows;
-  const std::string& loss = model.compile_config().loss;
-  std::string dataset = a.dataset.empty() ? default_dataset(model) : a.dataset;
-  DataSource data = open_dataset(dataset, {.context = model_sequence_length(model)});
-  TS_CHECK(data.test.has_value(), ErrorKind::kInvalidArgument,
-           "--accuracy: dataset '{}' has no test split to measure on", data.name);
-  Dataset test = conform(*data.test, model, "dataset '" + data.name + "' (test)", loss);
-  Dataset train = conform(data.train, model, "dataset '" + data.name + "'", loss);
-  Tensor calibration = train.slice(0, std::min<int64_t>(a.calibration, train.size())).x;
+  EvalData data = load_eval_data(a, model);
   fmt::print("measuring accuracy in {} on {} ({} test samples)…\n", numerics.str(), data.name,
-             test.size());
-  return sim::measure_accuracy(model.predict_graph(), numerics, calibration, test.x, test.y,
-                               256);
+             data.test.size());
+  return sim::measure_accuracy(model.predict_graph(), numerics, data.calibration, data.test.x,
+                               data.test.y, 256);
 }
+
+}  // namespace
 
 Model& compiled(ModelSource& m) {
   if (!m.model.compiled()) {
@@ -189,8 +175,27 @@ Model& compiled(ModelSource& m) {
   return m.model;
 }
 
+EvalData load_eval_data(const SimulateArgs& a, Model& model) {
+  const std::string& loss = model.compile_config().loss;
+  std::string dataset = a.dataset.empty() ? default_dataset(model) : a.dataset;
+  DataSource data = open_dataset(dataset, {.context = model_sequence_length(model)});
+  TS_CHECK(data.test.has_value(), ErrorKind::kInvalidArgument,
+           "--accuracy: dataset '{}' has no test split to measure on", data.name);
+  Dataset train = conform(data.train, model, "dataset '" + data.name + "'", loss);
+  return {data.name, train.slice(0, std::min<int64_t>(a.calibration, train.size())).x,
+          conform(*data.test, model, "dataset '" + data.name + "' (test)", loss)};
+}
+
+namespace {
+
 void run_simulate(const SimulateArgs& a) {
   apply_threads(a.threads);
+  if (a.target == "fpga" || a.target.rfind("fpga:", 0) == 0) {
+    run_simulate_fpga(a, a.target.size() > 5 ? a.target.substr(5) : std::string());
+    return;
+  }
+  TS_CHECK(a.precision.empty() && a.reuse_factor == 0, ErrorKind::kInvalidArgument,
+           "--precision and --reuse-factor are FPGA options (--target fpga…)");
   sim::TpuConfig config = sim::load_tpu_target(tpu_spec(a.target));
   if (!a.fidelity.empty()) config.fidelity = sim::parse_fidelity(a.fidelity, "--fidelity");
   const std::string spec = tpu_spec(a.target);
@@ -236,7 +241,7 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("MODEL", a->model, "Zoo model, YAML spec or checkpoint");
   cmd->add_option("--target", a->target,
                   "tpu[:tpu-v1|tpu-v4|edge-tpu|CONFIG.yaml|SCALESIM.cfg] (default tpu = "
-                  "tpu-v4)")
+                  "tpu-v4) or fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml]")
       ->capture_default_str();
   cmd->add_flag("--train", a->train, "Simulate a whole training step (forward, backward, update)");
   cmd->add_option("--batch", a->batch, "Samples per step")
@@ -265,6 +270,12 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--calibration", a->calibration,
                   "For --accuracy with int8: training samples that set the activation scales")
       ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cmd->add_option("--precision", a->precision,
+                  "FPGA: the Model precision, hls4ml-style (ap_fixed<16,6>, "
+                  "ap_fixed<8,3,AP_RND,AP_SAT>, auto<16>)");
+  cmd->add_option("--reuse-factor", a->reuse_factor,
+                  "FPGA: the Model reuse factor (multiplications per multiplier)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   cmd->add_flag("--per-op", a->per_op, "One row per op instead of per layer");
   cmd->add_option("--pod", a->pod,

@@ -266,7 +266,12 @@ std::string format_report(const SimReport& r, bool per_op) {
   }
   if (!r.figures.empty()) {
     out += "figures:";
-    for (const auto& [name, value] : r.figures) out += fmt::format(" {} {:.4g};", name, value);
+    for (const auto& [name, value] : r.figures) {
+      // Counts (LUTs, DSPs, cycles) read best whole; other figures with 4 digits.
+      const bool whole = value == std::floor(value) && std::fabs(value) < 1e15;
+      out += whole ? fmt::format(" {} {};", name, static_cast<int64_t>(value))
+                   : fmt::format(" {} {:.4g};", name, value);
+    }
     out.back() = '\n';
   }
   if (r.accuracy) {

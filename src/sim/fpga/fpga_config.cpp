@@ -172,4 +172,17 @@ FixedFormat infer_dense_accum(const FixedFormat& input, const FixedFormat& weigh
   return {.width = width, .int_bits = integers, .is_signed = is_signed};
 }
 
+bool FpgaConfig::needs_calibration() const {
+  auto profiled = [](const std::optional<PrecisionSpec>& p) {
+    return p && p->kind == PrecisionSpec::Kind::kProfile;
+  };
+  auto any = [&](const PrecisionSet& s) {
+    return profiled(s.weight) || profiled(s.bias) || profiled(s.accum) || profiled(s.result);
+  };
+  if (precision.kind == PrecisionSpec::Kind::kProfile || any(model_types)) return true;
+  for (const auto& [name, layer] : layers)
+    if (any(layer.precision)) return true;
+  return false;
+}
+
 }  // namespace tessera::sim

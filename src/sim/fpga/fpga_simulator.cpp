@@ -150,8 +150,36 @@ SimReport FpgaSimulator::simulate_network(const FixedNetwork& net, int64_t batch
   return rep;
 }
 
+void FpgaSimulator::set_config(FpgaConfig config, Tensor calibration) {
+  config_ = std::move(config);
+  calibration_ = std::move(calibration);
+}
+
+SimReport FpgaSimulator::simulate_graph(const Graph& g, int64_t batch,
+                                        const std::string& name) const {
+  FixedNetwork net =
+      build_fixed_network(g, config_, calibration_.defined() ? &calibration_ : nullptr);
+  if (!name.empty()) net.name = name;
+  SimReport r = simulate_network(net, batch);
+  for (const std::string& n : net.notes) r.notes.push_back(n);
+  return r;
+}
+
 std::unique_ptr<FpgaSimulator> make_fpga_simulator(std::string_view spec) {
-  return std::make_unique<FpgaSimulator>(fpga_device(spec.empty() ? "xc7z020" : spec));
+  const bool yaml = spec.size() > 5 && (spec.substr(spec.size() - 5) == ".yaml" ||
+                                        spec.substr(spec.size() - 4) == ".yml");
+  if (!yaml) {
+    auto sim = std::make_unique<FpgaSimulator>(fpga_device(spec.empty() ? "xc7z020" : spec));
+    FpgaConfig c;
+    c.clock_period_ns = 1e9 / sim->clock_hz();
+    sim->set_config(std::move(c));
+    return sim;
+  }
+  FpgaConfig c = load_fpga_config(std::string(spec));
+  auto sim = std::make_unique<FpgaSimulator>(fpga_device(c.device.empty() ? "xc7z020" : c.device),
+                                             1e9 / c.clock_period_ns, c.io);
+  sim->set_config(std::move(c));
+  return sim;
 }
 
 }  // namespace tessera::sim

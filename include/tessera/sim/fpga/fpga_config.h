@@ -60,6 +60,8 @@ struct FpgaConfig {
   // The resolved precision of `type` ("weight", "bias", "accum", "result") of `layer`
   // (layer's, then the activation stage's base layer's, then Model's).
   PrecisionSpec precision_of(const std::string& layer, const std::string& type) const;
+  // Whether any precision is profiled (auto<W>): build_fixed_network then needs calibration.
+  bool needs_calibration() const;
 };
 
 // Throws Error(kInvalidArgument) "<source>:<line>: …" for a bad field.

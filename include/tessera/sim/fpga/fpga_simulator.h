@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "tessera/sim/fpga/fixed_network.h"
+#include "tessera/sim/fpga/fpga_config.h"
 #include "tessera/sim/fpga/fpga_device.h"
 #include "tessera/sim/fpga/fpga_estimate.h"
 #include "tessera/sim/simulator.h"
@@ -38,6 +39,11 @@ class FpgaSimulator : public Simulator {
   // latency, and the bottleneck stage (the largest II) also carries the (batch - 1) x II
   // cycles of the stream, so the total is latency + (batch - 1) x II.
   SimReport simulate_network(const FixedNetwork& net, int64_t batch) const;
+  // The graph-level entry: converts the predict graph with the config (build_fixed_network;
+  // `calibration` rows for profiled precisions) and costs the network.
+  SimReport simulate_graph(const Graph& g, int64_t batch, const std::string& name) const override;
+  void set_config(FpgaConfig config, Tensor calibration = {});
+  const FpgaConfig& config() const { return config_; }
   NetworkEstimate estimate(const FixedNetwork& net) const;
 
   const FpgaDevice& device() const { return device_; }
@@ -50,9 +56,12 @@ class FpgaSimulator : public Simulator {
   double clock_hz_;
   IoType io_;
   FpgaCostModel model_;
+  FpgaConfig config_;
+  Tensor calibration_;
 };
 
-// "" (xc7z020) or a device preset name.
+// "" (xc7z020, hls4ml's defaults), a device preset name, or an hls4ml-style .yaml config
+// (its Device, else xc7z020; its ClockPeriod sets the clock).
 std::unique_ptr<FpgaSimulator> make_fpga_simulator(std::string_view spec);
 
 }  // namespace tessera::sim

@@ -1,0 +1,43 @@
+// Internal: what the targets of `tessera simulate` share (simulate_command.cpp parses the
+// options and runs the TPU; simulate_fpga.cpp runs the FPGA).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tessera/cli/sources.h"
+#include "tessera/data/dataset.h"
+
+namespace tessera::cli {
+
+struct SimulateArgs {
+  std::string model, target = "tpu", topology, scalesim_out, json, fidelity, numerics, dataset;
+  bool train = false, per_op = false, accuracy = false;
+  int64_t batch = 1;
+  int64_t calibration = 1000;  // --accuracy with int8: training samples for calibration
+  int threads = 0;
+  // Pod scale (data-parallel training over N chips).
+  std::string pod, interconnect = "tpu-v4-ici", allreduce = "torus2d", scaling = "weak";
+  std::string gradient_dtype = "f32";
+  double overlap = 0;
+  // FPGA: overrides of the config's Model precision and reuse factor.
+  std::string precision;
+  int64_t reuse_factor = 0;
+};
+
+// The model compiled with its spec's or checkpoint's settings, on cpu.
+Model& compiled(ModelSource& m);
+
+// Data for the functional mode: the first `calibration` training samples and the test split
+// of --dataset (default: the model's built-in one).
+struct EvalData {
+  std::string name;
+  Tensor calibration;
+  Dataset test;
+};
+EvalData load_eval_data(const SimulateArgs& a, Model& model);
+
+// `spec`: what follows "fpga:" in --target.
+void run_simulate_fpga(const SimulateArgs& a, const std::string& spec);
+
+}  // namespace tessera::cli
