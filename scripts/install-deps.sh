@@ -15,6 +15,8 @@ packages=(
   dataset-fashion-mnist                   # the default dataset
   libcli11-dev                            # the tessera command line
   nlohmann-json3-dev                      # JSON results and reports
+  verilator                               # FPGA: co-simulation of the generated Verilog
+  yosys                                   # FPGA: synthesis counts (synth_xilinx, synth_ecp5)
 )
 
 # --bench: also what the PyTorch comparison (scripts/run-peers.sh) and the SCALE-Sim
