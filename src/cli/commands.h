@@ -14,6 +14,7 @@ void add_summary_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 // What `tessera train` runs; `tessera demo` runs it with fixed settings.
 struct TrainArgs {

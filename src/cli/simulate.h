@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "tessera/cli/sources.h"
 #include "tessera/data/dataset.h"
+#include "tessera/sim/fpga/fpga_simulator.h"
 
 namespace tessera::cli {
 
@@ -36,6 +39,17 @@ struct EvalData {
   Dataset test;
 };
 EvalData load_eval_data(const SimulateArgs& a, Model& model);
+
+// The FPGA target of --target fpga[:spec] and the model converted for it: the config (device
+// preset or hls4ml YAML) with --precision / --reuse-factor applied; data loaded when
+// `need_data` (or the config profiles precisions).
+struct FpgaBuild {
+  std::unique_ptr<sim::FpgaSimulator> simulator;
+  sim::FixedNetwork net;
+  std::optional<EvalData> data;
+};
+FpgaBuild build_fpga(const SimulateArgs& a, const std::string& spec, ModelSource& m,
+                     bool need_data);
 
 // `spec`: what follows "fpga:" in --target.
 void run_simulate_fpga(const SimulateArgs& a, const std::string& spec);

@@ -3,6 +3,8 @@
 // against the device and power; with --accuracy, its accuracy in fixed point against f32.
 #include <fmt/core.h>
 
+#include <filesystem>
+
 #include "commands.h"
 #include "simulate.h"
 #include "tessera/core/error.h"
@@ -13,6 +15,23 @@
 
 namespace tessera::cli {
 
+FpgaBuild build_fpga(const SimulateArgs& a, const std::string& spec, ModelSource& m,
+                     bool need_data) {
+  FpgaBuild b;
+  b.simulator = sim::make_fpga_simulator(spec);
+  sim::FpgaConfig config = b.simulator->config();
+  if (!a.precision.empty()) config.precision = sim::parse_precision_spec(a.precision);
+  if (a.reuse_factor > 0) config.reuse_factor = a.reuse_factor;
+  Model& model = compiled(m);
+  if (need_data || config.needs_calibration()) b.data = load_eval_data(a, model);
+  b.net = sim::build_fixed_network(model.predict_graph(), config,
+                                   b.data ? &b.data->calibration : nullptr);
+  // Module and report names: a checkpoint's file stem rather than its path.
+  b.net.name = m.kind == "checkpoint" ? std::filesystem::path(m.name).stem().string() : m.name;
+  b.simulator->set_config(std::move(config));
+  return b;
+}
+
 void run_simulate_fpga(const SimulateArgs& a, const std::string& spec) {
   TS_CHECK(!a.train, ErrorKind::kInvalidArgument,
            "--train: the FPGA target runs inference (an hls4ml-style dataflow network); "
@@ -21,20 +40,12 @@ void run_simulate_fpga(const SimulateArgs& a, const std::string& spec) {
            "--topology and --pod are TPU options (--target tpu…)");
   TS_CHECK(!a.model.empty(), ErrorKind::kInvalidArgument,
            "simulate: give a MODEL (zoo name, YAML spec or checkpoint)");
-  std::unique_ptr<sim::FpgaSimulator> simulator = sim::make_fpga_simulator(spec);
-  sim::FpgaConfig config = simulator->config();
-  if (!a.precision.empty()) config.precision = sim::parse_precision_spec(a.precision);
-  if (a.reuse_factor > 0) config.reuse_factor = a.reuse_factor;
-
   ModelSource m = open_model(a.model, 0, {"cpu"});
-  Model& model = compiled(m);
-  const Graph& graph = model.predict_graph();
-  std::optional<EvalData> data;
-  if (a.accuracy || config.needs_calibration()) data = load_eval_data(a, model);
-  sim::FixedNetwork net =
-      sim::build_fixed_network(graph, config, data ? &data->calibration : nullptr);
-  net.name = m.name;
-  sim::SimReport report = simulator->simulate_network(net, a.batch);
+  FpgaBuild b = build_fpga(a, spec, m, a.accuracy);
+  const sim::FixedNetwork& net = b.net;
+  const std::optional<EvalData>& data = b.data;
+  const Graph& graph = m.model.predict_graph();
+  sim::SimReport report = b.simulator->simulate_network(net, a.batch);
   for (const std::string& n : net.notes) report.notes.push_back(n);
   if (a.accuracy) {
     fmt::print("measuring fixed-point accuracy on {} ({} test samples)…\n", data->name,

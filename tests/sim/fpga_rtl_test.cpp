@@ -169,8 +169,20 @@ TEST(FpgaVerilog, TestbenchInputsAreTheFlatBusInHex) {
   net.name = "t";
   net.input = fx(4, 2);
   net.layers.push_back(elementwise_layer("lin", FixedLayerKind::kLinear, 3, net.input, net.input));
-  // values 1, -1 (0xf), 5: bus 0x5f1
-  EXPECT_EQ(testbench_inputs(net, {{1, -1, 5}}), "5f1\n");
+  // values 1, -1 (0xf), 5: bus 0x5f1, zero-padded to one 4096-bit word
+  EXPECT_EQ(testbench_inputs(net, {{1, -1, 5}}), std::string(1021, '0') + "5f1\n");
+  // A bus wider than one word: 1100 values of 4 bits = 4400 bits, two words, most
+  // significant first, separated by a space.
+  FixedNetwork wide = net;
+  wide.layers[0] = elementwise_layer("lin", FixedLayerKind::kLinear, 1100, net.input, net.input);
+  std::vector<int64_t> v(1100, 0);
+  v[0] = 1;     // bit 0
+  v[1099] = 7;  // bits 4396..4398: word 1, hex digit 75 from its right
+  const std::string text = testbench_inputs(wide, {v});
+  ASSERT_EQ(text.size(), 2 * 1024 + 2u);
+  EXPECT_EQ(text[1024], ' ');
+  EXPECT_EQ(text.substr(0, 1024), std::string(1024 - 76, '0') + "7" + std::string(75, '0'));
+  EXPECT_EQ(text.substr(1025, 1024), std::string(1023, '0') + "1");
   EXPECT_THROW(testbench_inputs(net, {{1, -9, 5}}), Error);  // outside ap_fixed<4,2>'s raw range
   EXPECT_THROW(testbench_inputs(net, {{1, 2}}), Error);
 }

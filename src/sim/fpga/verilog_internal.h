@@ -24,6 +24,9 @@ std::string constant(int width, __int128 value, bool is_signed);
 // The hex digits (most significant first, no prefix) of a bus of `values.size()` fields of
 // `width` bits each, field 0 in the least significant bits (each value's low bits).
 std::string bus_hex(const std::vector<int64_t>& values, int width);
+// Testbench files carry buses in words of this many bits (an $fscanf/$fwrite argument may
+// not exceed 8192 bits in Verilator).
+inline constexpr int64_t kTestbenchChunkBits = 4096;
 
 // The width of a format's raw value as a signed vector: W (signed) or W + 1 (unsigned).
 inline int signed_width(const FixedFormat& f) { return f.is_signed ? f.width : f.width + 1; }

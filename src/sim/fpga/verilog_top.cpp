@@ -46,8 +46,11 @@ std::string testbench(const VerilogDesign& d) {
   return fmt::format(
       R"(`timescale 1ns / 1ps
 // Testbench of {top}. Plusargs (all optional):
-//   +in=<file>       samples, one per line: the flat input bus in hex (default inputs.hex)
-//   +out=<file>      results, one per line: "<latency> <flat output bus in hex>" (outputs.txt)
+//   +in=<file>       samples, one per line: the flat input bus in hex (default inputs.hex),
+//                    as words of CHUNK bits separated by spaces, most significant first
+//   +out=<file>      results, one per line: "<latency> <flat output bus in hex>" (outputs.txt;
+//                    the hex is written CHUNK bits at a time, with no spaces)
+// (Simulators limit one $fscanf / $fwrite argument to 8192 bits, so wide buses go in words.)
 //   +interval=<n>    cycles between samples (default {ii}, the network's II)
 // Latency: cycles from the cycle valid_in is high to the cycle valid_out is high.
 module tb;
@@ -55,10 +58,13 @@ module tb;
   localparam OUT_BITS = {out_bits};
   localparam II = {ii};
   localparam LATENCY = {latency};
+  localparam CHUNK = {chunk};
+  localparam IN_CHUNKS = (IN_BITS + CHUNK - 1) / CHUNK;
+  localparam OUT_CHUNKS = (OUT_BITS + CHUNK - 1) / CHUNK;
   reg clk = 1'b0;
   reg rst = 1'b1;
   reg valid_in = 1'b0;
-  reg [IN_BITS-1:0] in_data = {{IN_BITS{{1'b0}}}};
+  reg [IN_BITS-1:0] in_data = 0;
   wire valid_out;
   wire [OUT_BITS-1:0] out_data;
   {top} dut (.clk(clk), .rst(rst), .valid_in(valid_in), .in_data(in_data),
@@ -66,7 +72,10 @@ module tb;
 
   always #5 clk = ~clk;
 
-  integer fin, fout, status, interval, k;
+  integer fin, fout, status, interval, k, k2;
+  reg [CHUNK-1:0] chunk;
+  reg [IN_CHUNKS*CHUNK-1:0] in_buf;
+  reg [OUT_CHUNKS*CHUNK-1:0] out_buf;
   integer sent = 0, received = 0, cycle = 0;
   integer issued [0:1023];  // cycles of the samples in flight
   reg [8*1024-1:0] in_path, out_path;
@@ -78,7 +87,11 @@ module tb;
       sent = sent + 1;
     end
     if (valid_out) begin
-      $fwrite(fout, "%0d %h\n", cycle - issued[received % 1024], out_data);
+      out_buf = 0;
+      out_buf[OUT_BITS-1:0] = out_data;
+      $fwrite(fout, "%0d ", cycle - issued[received % 1024]);
+      for (k2 = OUT_CHUNKS - 1; k2 >= 0; k2 = k2 - 1) $fwrite(fout, "%h", out_buf[k2*CHUNK +: CHUNK]);
+      $fwrite(fout, "\n");
       received = received + 1;
     end
     cycle = cycle + 1;
@@ -97,8 +110,13 @@ module tb;
     repeat (2) @(negedge clk);
     rst = 1'b0;
     while (!$feof(fin)) begin
-      status = $fscanf(fin, "%h\n", in_data);
-      if (status == 1) begin
+      status = 0;
+      for (k = IN_CHUNKS - 1; k >= 0; k = k - 1) begin
+        if ($fscanf(fin, "%h", chunk) == 1) status = status + 1;
+        in_buf[k*CHUNK +: CHUNK] = chunk;
+      end
+      if (status == IN_CHUNKS) begin
+        in_data = in_buf[IN_BITS-1:0];
         valid_in = 1'b1;
         @(negedge clk);
         valid_in = 1'b0;
@@ -117,7 +135,8 @@ module tb;
 endmodule
 )",
       fmt::arg("top", d.top), fmt::arg("in_bits", d.input_bits), fmt::arg("out_bits", d.output_bits),
-      fmt::arg("ii", d.initiation_interval), fmt::arg("latency", d.latency));
+      fmt::arg("ii", d.initiation_interval), fmt::arg("latency", d.latency),
+      fmt::arg("chunk", rtl::kTestbenchChunkBits));
 }
 
 }  // namespace
@@ -194,7 +213,16 @@ std::string testbench_inputs(const FixedNetwork& net,
                "fpga network '{}': sample {} value {} is {}, outside the raw range of {}",
                net.name, s, i, inputs[s][i], DType::fixed(f).name());
     }
-    text += rtl::bus_hex(inputs[s], f.width);
+    // Words of kTestbenchChunkBits, most significant first, as the testbench reads them.
+    const int64_t digits_per_chunk = rtl::kTestbenchChunkBits / 4;
+    const int64_t chunks = (n * f.width + rtl::kTestbenchChunkBits - 1) / rtl::kTestbenchChunkBits;
+    std::string hex = rtl::bus_hex(inputs[s], f.width);
+    hex.insert(0, static_cast<size_t>(chunks * digits_per_chunk) - hex.size(), '0');
+    for (int64_t c = 0; c < chunks; ++c) {
+      if (c > 0) text += ' ';
+      text += hex.substr(static_cast<size_t>(c * digits_per_chunk),
+                         static_cast<size_t>(digits_per_chunk));
+    }
     text += '\n';
   }
   return text;
