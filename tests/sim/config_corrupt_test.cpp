@@ -9,6 +9,8 @@
 
 #include "tessera/core/error.h"
 #include "tessera/core/rng.h"
+#include "tessera/sim/fpga/fpga_config.h"
+#include "tessera/sim/fpga/precision.h"
 #include "tessera/sim/tpu/scalesim.h"
 #include "tessera/sim/tpu/tpu_config.h"
 
@@ -73,6 +75,24 @@ TEST(SimConfigCorrupt, ScaleSimConfig) {
 TEST(SimConfigCorrupt, ScaleSimTopology) {
   prefixes_and_flips(kTopology,
                      [](const std::string& t) { parse_scalesim_topology(t, "t.csv"); });
+}
+
+const char* const kFpgaConfig = R"(Model: {Precision: 'ap_fixed<16,6>', ReuseFactor: 2, Strategy: Latency}
+IOType: io_parallel
+LayerName:
+  dense: {Precision: {weight: 'ap_fixed<8,3>', bias: 'ap_fixed<8,3>', accum: auto, result: 'ap_fixed<16,6,AP_RND,AP_SAT>'}, ReuseFactor: 4}
+  dense_1: {Precision: 'auto<12>', Strategy: Resource}
+Device: xczu9eg
+ClockPeriod: 5
+)";
+
+TEST(SimConfigCorrupt, FpgaConfig) {
+  prefixes_and_flips(kFpgaConfig, [](const std::string& t) { parse_fpga_config(t, "f.yaml"); });
+}
+
+TEST(SimConfigCorrupt, PrecisionStrings) {
+  prefixes_and_flips("ap_ufixed<18, 7, AP_RND_CONV, AP_SAT_SYM, 0>",
+                     [](const std::string& t) { parse_precision_spec(t); });
 }
 
 }  // namespace
