@@ -78,15 +78,11 @@ std::string tpu_spec(const std::string& target) {
   return colon == std::string::npos ? std::string() : target.substr(colon + 1);
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // SCALE-Sim's experiment: its config (or our TPU's first MXU) and a topology file, with the
 // quantities SCALE-Sim reports.
 void run_topology(const SimulateArgs& a, const std::string& spec, const sim::TpuConfig& config) {
   sim::ScaleSimConfig cfg;
-  if (ends_with(spec, ".cfg")) {
+  if (spec.ends_with(".cfg")) {
     cfg = sim::read_scalesim_config(spec);
   } else {
     cfg.run_name = config.name;
@@ -199,7 +195,7 @@ void run_simulate(const SimulateArgs& a) {
   sim::TpuConfig config = sim::load_tpu_target(tpu_spec(a.target));
   if (!a.fidelity.empty()) config.fidelity = sim::parse_fidelity(a.fidelity, "--fidelity");
   const std::string spec = tpu_spec(a.target);
-  if (!a.topology.empty() || (a.model.empty() && ends_with(spec, ".cfg"))) {
+  if (!a.topology.empty() || (a.model.empty() && spec.ends_with(".cfg"))) {
     TS_CHECK(a.model.empty(), ErrorKind::kInvalidArgument,
              "simulate: give either a MODEL or --topology FILE.csv, not both");
     run_topology(a, spec, config);

@@ -166,8 +166,7 @@ SimReport FpgaSimulator::simulate_graph(const Graph& g, int64_t batch,
 }
 
 std::unique_ptr<FpgaSimulator> make_fpga_simulator(std::string_view spec) {
-  const bool yaml = spec.size() > 5 && (spec.substr(spec.size() - 5) == ".yaml" ||
-                                        spec.substr(spec.size() - 4) == ".yml");
+  const bool yaml = spec.ends_with(".yaml") || spec.ends_with(".yml");
   if (!yaml) {
     auto sim = std::make_unique<FpgaSimulator>(fpga_device(spec.empty() ? "xc7z020" : spec));
     FpgaConfig c;

@@ -15,10 +15,6 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 GemmStats run_engine(const GemmShape& g, const SystolicArray& a, Fidelity f) {
   return f == Fidelity::kCycle ? simulate_gemm(g, a) : estimate_gemm(g, a);
 }
@@ -254,9 +250,9 @@ TpuConfig tpu_config_from_scalesim(const ScaleSimConfig& cfg, const std::string&
 
 TpuConfig load_tpu_target(std::string_view spec) {
   if (spec.empty()) return tpu_preset("tpu-v4");
-  if (ends_with(spec, ".cfg"))
+  if (spec.ends_with(".cfg"))
     return tpu_config_from_scalesim(read_scalesim_config(std::string(spec)), std::string(spec));
-  if (ends_with(spec, ".yaml") || ends_with(spec, ".yml"))
+  if (spec.ends_with(".yaml") || spec.ends_with(".yml"))
     return load_tpu_config(std::string(spec));
   return tpu_preset(spec);
 }
