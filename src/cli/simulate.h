@@ -1,5 +1,5 @@
 // Internal: what the targets of `tessera simulate` share (simulate_command.cpp parses the
-// options and runs the TPU; simulate_fpga.cpp runs the FPGA).
+// options and runs the TPU; simulate_fpga.cpp runs the FPGA, simulate_asic.cpp the ASIC).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,8 @@ struct SimulateArgs {
   // FPGA: overrides of the config's Model precision and reuse factor.
   std::string precision;
   int64_t reuse_factor = 0;
+  // ASIC: the mapper's objective and budget ("20000" trials per layer or "2s" in all).
+  std::string mapper, budget;
 };
 
 // The model compiled with its spec's or checkpoint's settings, on cpu.
@@ -53,5 +55,7 @@ FpgaBuild build_fpga(const SimulateArgs& a, const std::string& spec, ModelSource
 
 // `spec`: what follows "fpga:" in --target.
 void run_simulate_fpga(const SimulateArgs& a, const std::string& spec);
+// `spec`: what follows "asic:" in --target.
+void run_simulate_asic(const SimulateArgs& a, const std::string& spec);
 
 }  // namespace tessera::cli

@@ -74,7 +74,7 @@ std::string tpu_spec(const std::string& target) {
   size_t colon = target.find(':');
   std::string name = target.substr(0, colon);
   TS_CHECK(name == "tpu", ErrorKind::kInvalidArgument,
-           "--target '{}': unknown target '{}' (known: tpu, fpga)", target, name);
+           "--target '{}': unknown target '{}' (known: tpu, fpga, asic)", target, name);
   return colon == std::string::npos ? std::string() : target.substr(colon + 1);
 }
 
@@ -186,6 +186,12 @@ namespace {
 
 void run_simulate(const SimulateArgs& a) {
   apply_threads(a.threads);
+  if (a.target == "asic" || a.target.rfind("asic:", 0) == 0) {
+    run_simulate_asic(a, a.target.size() > 5 ? a.target.substr(5) : std::string());
+    return;
+  }
+  TS_CHECK(a.mapper.empty() && a.budget.empty(), ErrorKind::kInvalidArgument,
+           "--mapper and --budget are ASIC options (--target asic…)");
   if (a.target == "fpga" || a.target.rfind("fpga:", 0) == 0) {
     run_simulate_fpga(a, a.target.size() > 5 ? a.target.substr(5) : std::string());
     return;
@@ -237,7 +243,8 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("MODEL", a->model, "Zoo model, YAML spec or checkpoint");
   cmd->add_option("--target", a->target,
                   "tpu[:tpu-v1|tpu-v4|edge-tpu|CONFIG.yaml|SCALESIM.cfg] (default tpu = "
-                  "tpu-v4) or fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml]")
+                  "tpu-v4), fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml] or "
+                  "asic[:eyeriss|ws-16x16|os-16x16|nvdla-like|edge-npu|ARCH.yaml]")
       ->capture_default_str();
   cmd->add_flag("--train", a->train, "Simulate a whole training step (forward, backward, update)");
   cmd->add_option("--batch", a->batch, "Samples per step")
@@ -273,6 +280,12 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--reuse-factor", a->reuse_factor,
                   "FPGA: the Model reuse factor (multiplications per multiplier)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  cmd->add_option("--mapper", a->mapper,
+                  "ASIC: what the mapper minimizes per layer (default edp: energy x delay)")
+      ->check(CLI::IsMember({"energy", "delay", "edp"}));
+  cmd->add_option("--budget", a->budget,
+                  "ASIC: the mapper's budget: N sampled mappings per distinct layer (default "
+                  "20000) or a time for the whole model (2s, 500ms)");
   cmd->add_flag("--per-op", a->per_op, "One row per op instead of per layer");
   cmd->add_option("--pod", a->pod,
                   "Data-parallel training over N chips: a list of chip counts (1,8,64) or "
