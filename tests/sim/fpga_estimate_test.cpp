@@ -148,12 +148,13 @@ TEST(FpgaEstimate, HardWiredDenseByHand) {
   EXPECT_EQ(e.lut_multipliers, 1);
   EXPECT_EQ(e.dsp_multipliers, 4);
   EXPECT_EQ(e.res.dsp, 4);
-  EXPECT_EQ(e.lut_multiply, 8);
+  // The negation, plus 0.7 LUT per input bit of each DSP constant product kept in logic.
+  EXPECT_EQ(e.lut_multiply, 31);  // ceil(8 + 4 x 0.7 x 8)
   // 7 chain adders of W_acc + 1 bits (the zero weight adds nothing), wrap, truncation
   EXPECT_EQ(e.lut_accumulate, 7 * 9);
   EXPECT_EQ(e.lut_mux, 0);
   EXPECT_EQ(e.lut_other, 2);  // control
-  EXPECT_EQ(e.res.lut, 73);
+  EXPECT_EQ(e.res.lut, 96);
   // input 4x8 + accumulators 2x8 + result 2x8 + pass counter 1 + control 2
   EXPECT_EQ(e.res.ff, 32 + 16 + 16 + 1 + 2);
   EXPECT_EQ(e.res.bram, 0);
@@ -168,7 +169,7 @@ TEST(FpgaEstimate, HardWiredDenseByHand) {
   // ECP5: LUT4 logic at twice the LUT6 count; no product-width threshold.
   LayerEstimate p = estimate_layer(hand_dense(), fpga_device("lfe5u-85f"), IoType::kParallel);
   EXPECT_EQ(p.res.dsp, 4);
-  EXPECT_EQ(p.lut_multiply, 16);
+  EXPECT_EQ(p.lut_multiply, 61);  // ceil(2 x 30.4)
   EXPECT_EQ(p.lut_accumulate, 126);
 }
 
@@ -183,18 +184,18 @@ TEST(FpgaEstimate, SharedMultipliersByHand) {
   EXPECT_EQ(e.rom_word_bits, 32);
   EXPECT_EQ(e.rom_reads, 2);
   EXPECT_EQ(e.rom_bits, 64);
-  EXPECT_EQ(e.lut_rom, 32);       // 64 bits <= 1024: distributed, one LUT per bit
-  EXPECT_EQ(e.lut_mux, 32 + 32);  // 2:1 input muxes 4 x 8 bits, bias/feedback 2 x 16 bits
+  EXPECT_EQ(e.lut_rom, 4);   // a 2-deep ROM in logic: at most 2^2 distinct bit columns
+  EXPECT_EQ(e.lut_mux, 16);  // 2:1 muxes on the 2 input slots x 8 bits, shared by the outputs
   EXPECT_EQ(e.lut_accumulate, 4 * 17);
-  EXPECT_EQ(e.res.lut, 32 + 64 + 68 + 2);
+  EXPECT_EQ(e.res.lut, 4 + 16 + 68 + 2);
   EXPECT_EQ(e.res.ff, 32 + 32 + 16 + 2 + 2);
   EXPECT_EQ(e.latency_cycles, 3);
 
   // A rounding, saturating accumulator narrower than the product: each chain step rounds
-  // (12), saturates the product (12) and the sum (12) besides its 13-bit adder.
+  // (0.1 x 12), saturates the product and the sum (0.2 x 12 each) besides its 13-bit adder.
   l.accum = fx(12, 4, Rounding::kHalfUp, Overflow::kSaturate);
   LayerEstimate r = estimate_layer(l, fpga_device("xc7z020"), IoType::kParallel);
-  EXPECT_EQ(r.lut_accumulate, 4 * (13 + 12 + 12 + 12));
+  EXPECT_EQ(r.lut_accumulate, 76);  // ceil(4 x (13 + 1.2 + 2.4 + 2.4))
 }
 
 TEST(FpgaEstimate, LargeResourceRomGoesToBlockRam) {

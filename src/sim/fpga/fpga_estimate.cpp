@@ -119,14 +119,22 @@ void add_mult(LayerEstimate& e, const MultCost& c, double& lut6) {
 // LUT6 of requantizing a value of format `from` to `to`, per result bit: an incrementer when
 // rounding drops bits, a range test and clamp when saturation can trigger.
 double requant_lut6_per_value(const FixedFormat& from, const FixedFormat& to,
-                              const FpgaCostModel& m) {
+                              const FpgaDevice& d, const FpgaCostModel& m) {
   double l = 0;
   if (to.rounding != Rounding::kTruncate && from.frac_bits() > to.frac_bits())
     l += m.round_luts_per_bit * to.width;
   if (to.overflow != Overflow::kWrap &&
       from.int_bits + (from.is_signed ? 0 : 1) > to.int_bits + (to.is_signed ? 0 : 1))
-    l += m.saturate_luts_per_bit * to.width;
+    l += (d.lut_inputs >= 6 ? m.saturate_luts_per_bit : m.saturate_luts_per_bit_lut4) * to.width;
   return l;
+}
+
+// LUTs of a ROM of `depth` words of `bits` bits built as logic (a function of the address per
+// bit). Bits whose column of `depth` values repeats another's share one LUT, so at most
+// 2^depth distinct columns exist: a shallow ROM (R = 2, 4) is almost free however wide.
+int64_t rom_logic_luts(int64_t bits, int64_t depth, const FpgaDevice& d) {
+  const int64_t distinct = depth >= 40 ? bits : std::min(bits, int64_t{1} << depth);
+  return distinct * ceil_div(depth, rom_entries_per_lut(d));
 }
 
 // A memory of `depth` words of `width` bits: distributed (LUT) when small, else block RAM.
@@ -136,8 +144,8 @@ void place_memory(LayerEstimate& e, int64_t width, int64_t depth, int64_t copies
   e.rom_bits += bits;
   if (bits == 0) return;
   if (bits <= m.rom_in_luts_max_bits) {
-    // Distributed: 2^k entries per LUT per bit (the LUT count is native, not LUT6-scaled).
-    e.lut_rom += width * copies * ceil_div(depth, rom_entries_per_lut(d));
+    // Logic: 2^k entries per LUT per distinct bit column (the LUT count is native).
+    e.lut_rom += copies * rom_logic_luts(width, depth, d);
     return;
   }
   int64_t w = d.bram_width_at_depth(depth);
@@ -184,7 +192,9 @@ void mac_core(LayerEstimate& e, const FixedLayer& l, int64_t n_in, int64_t n_out
     // (synthesis removes the step).
     for (int64_t k = 0; k < n_in * n_out; ++k) {
       const int64_t w = l.weights[static_cast<size_t>(k)];
-      add_mult(e, constant_product(wx, w, d, m), mult6);
+      const MultCost c = constant_product(wx, w, d, m);
+      add_mult(e, c, mult6);
+      if (c.kind == MultCost::kDsp) mult6 += m.const_dsp_luts_per_bit * wx;
       if (w == 0) --steps;
     }
   } else {
@@ -197,22 +207,24 @@ void mac_core(LayerEstimate& e, const FixedLayer& l, int64_t n_in, int64_t n_out
       e.rom_reads = R;
       place_memory(e, M * ww, R, 1, d, m);
     } else {
-      // Latency strategy: each multiplier's R constants as a distributed ROM (LUTs).
-      e.lut_rom += M * ww * ceil_div(R, rom_entries_per_lut(d));
+      // Latency strategy: the R constant pass words selected by the pass counter, a ROM
+      // in logic like the Resource one.
+      e.lut_rom += rom_logic_luts(M * ww, R, d);
     }
-    // Each multiplier picks its input of the pass: an R:1 mux per input bit; each
-    // accumulator picks bias or feedback.
-    e.lut_mux = M * wx * mux_luts_per_bit(R, d) + n_out * wa * mux_luts_per_bit(2, d);
+    // Pass t reads inputs [t·S, (t+1)·S), S = n_in / R: an R:1 mux per bit of each of the S
+    // input slots, shared by every output (the slot's multipliers all take the same input).
+    // The accumulator's bias-or-feedback select shares the adder bit's LUT (no cost).
+    e.lut_mux = (n_in / R) * wx * mux_luts_per_bit(R, d);
   }
   e.lut_multiply = luts(mult6, d);
   // The chain: per nonzero product, requantize it into the accumulator and add (W_acc + 1 bits),
   // then requantize the sum (saturation only: same fractional bits).
   const FixedFormat prod{.width = wx + ww, .int_bits = l.input.int_bits + l.weight.int_bits};
   const FixedFormat sum{.width = wa + 1, .int_bits = l.accum.int_bits + 1};
-  const double step = m.adder_luts_per_bit * (wa + 1) + requant_lut6_per_value(prod, l.accum, m) +
-                      requant_lut6_per_value(sum, l.accum, m);
+  const double step = m.adder_luts_per_bit * (wa + 1) + requant_lut6_per_value(prod, l.accum, d, m) +
+                      requant_lut6_per_value(sum, l.accum, d, m);
   e.lut_accumulate = luts(static_cast<double>(steps) * step, d);
-  e.lut_other += luts(static_cast<double>(n_out) * requant_lut6_per_value(l.accum, l.result, m), d);
+  e.lut_other += luts(static_cast<double>(n_out) * requant_lut6_per_value(l.accum, l.result, d, m), d);
   // Registers: accumulators and the result register (the input register is the caller's).
   e.res.ff += n_out * wa + n_out * l.result.width + bits_for(R);
 }
@@ -286,7 +298,7 @@ void max_pool(LayerEstimate& e, const FixedLayer& l, IoType io, const FpgaDevice
   const double cmp =
       m.compare_luts_per_bit * static_cast<double>(outs * (window - 1)) * l.input.width;
   e.lut_other +=
-      luts(cmp + static_cast<double>(outs) * requant_lut6_per_value(l.input, l.result, m), d);
+      luts(cmp + static_cast<double>(outs) * requant_lut6_per_value(l.input, l.result, d, m), d);
   e.res.ff += outs * l.result.width;
   if (io == IoType::kStream) {
     line_buffer(e, l, d, m);
@@ -303,7 +315,7 @@ void elementwise(LayerEstimate& e, const FixedLayer& l, IoType io, const FpgaDev
                  const FpgaCostModel& m) {
   const bool stream = io == IoType::kStream && l.input_shape.rank() == 3;
   const int64_t n = stream ? l.input_shape[2] : l.outputs();
-  double per = requant_lut6_per_value(l.input, l.result, m);
+  double per = requant_lut6_per_value(l.input, l.result, d, m);
   if (l.kind == FixedLayerKind::kRelu) per += m.relu_luts_per_bit * l.result.width;
   e.lut_other += luts(per * static_cast<double>(n), d);
   e.res.ff += n * l.result.width;

@@ -34,16 +34,21 @@ struct FpgaCostModel {
   double soft_mult_luts_per_bit2 = 2.5;
   // LUT6 per bit of an adder (one LUT per bit on the carry chain).
   double adder_luts_per_bit = 1.0;
-  // LUT6 per result bit of a requantization that rounds (an incrementer) and one that
-  // saturates (range test + clamp mux). Truncation and wrap are wires.
-  double round_luts_per_bit = 1.0;
-  double saturate_luts_per_bit = 1.0;
+  // LUT6 per result bit of a requantization that rounds and one that saturates (range test +
+  // clamp mux). Truncation and wrap are wires. Calibrated on the sweep: a rounding increment
+  // enters the next adder as its carry-in, and on LUT6 devices the clamp mux shares the
+  // adder bit's LUT (a, b, carry, hi, lo fit six inputs), so both cost little there; LUT4
+  // devices pay the clamp separately (saturate_luts_per_bit_lut4, at the end).
+  double round_luts_per_bit = 0.1;
+  double saturate_luts_per_bit = 0.2;
   // LUT6 per bit of a comparator (max pooling, ReLU's sign test is free: a mux per bit).
   double compare_luts_per_bit = 1.0;
   double relu_luts_per_bit = 1.0;
-  // ROMs (Resource-strategy weights, line buffers) at most this many bits stay in LUTs
-  // (64 bits per LUT6 as distributed ROM); larger ones go to block RAM.
-  int64_t rom_in_luts_max_bits = 1024;
+  // ROMs (Resource-strategy weights, line buffers) at most this many bits stay in LUTs;
+  // larger ones go to block RAM. Yosys mapped none of the sweep's weight ROMs (up to 16 Kb,
+  // one wide word per pass) to block RAM: a pass word of hundreds of bits is wider than a
+  // block's port, so logic is the natural mapping.
+  int64_t rom_in_luts_max_bits = 65536;
   // Control per stage: the valid pipeline and pass counter (FFs) and its decode (LUTs).
   int64_t control_ffs_per_stage = 2;
   int64_t control_luts_per_stage = 2;
@@ -51,6 +56,13 @@ struct FpgaCostModel {
   // to estimate at; dynamic power scales linearly with their ratio.
   double reference_toggle = 0.125;
   double toggle_rate = 0.125;
+  // LUT6 per input bit a hard-wired (R = 1) constant product in a DSP still costs in logic:
+  // the part of the product Yosys keeps outside the DSP (sign handling and the low partial
+  // products of the carry-save sum the chain becomes). Fitted on the sweep.
+  double const_dsp_luts_per_bit = 0.7;
+  // saturate_luts_per_bit for devices with LUTs of fewer than six inputs (ECP5's LUT4),
+  // where the clamp mux cannot share the adder's LUT.
+  double saturate_luts_per_bit_lut4 = 0.75;
 };
 
 struct FpgaResources {
