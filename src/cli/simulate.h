@@ -28,6 +28,8 @@ struct SimulateArgs {
   int64_t reuse_factor = 0;
   // ASIC: the mapper's objective and budget ("20000" trials per layer or "2s" in all).
   std::string mapper, budget;
+  // ASIC, one layer from Timeloop v0.4 / Accelergy files.
+  std::string arch, problem, mapping, ert, art;
 };
 
 // The model compiled with its spec's or checkpoint's settings, on cpu.

@@ -11,6 +11,7 @@
 #include "simulate.h"
 #include "tessera/core/error.h"
 #include "tessera/sim/asic/asic_simulator.h"
+#include "tessera/sim/asic/timeloop.h"
 #include "tessera/sim/report.h"
 #include "tessera/sim/workload.h"
 
@@ -45,6 +46,41 @@ void apply_budget(const std::string& text, sim::AsicSimulatorOptions& o) {
   o.time_budget_s = seconds;
 }
 
+// One layer from Timeloop files: evaluated with the given mapping, or mapped by the mapper.
+void run_timeloop_layer(const SimulateArgs& a, const sim::AsicSimulatorOptions& options) {
+  TS_CHECK(a.model.empty(), ErrorKind::kInvalidArgument,
+           "simulate: give either a MODEL or --arch/--problem (one layer), not both");
+  TS_CHECK(!a.problem.empty(), ErrorKind::kInvalidArgument,
+           "--arch needs --problem (Timeloop v0.4 problem YAML)");
+  std::vector<std::string> files = {a.arch, a.problem};
+  for (const std::string* f : {&a.mapping, &a.ert, &a.art})
+    if (!f->empty()) files.push_back(*f);
+  sim::TimeloopDesign d = sim::load_timeloop_design(files);
+  sim::AsicEvaluator evaluator(d.arch);
+  sim::MapperResult result;
+  if (d.mapped) {
+    result.found = true;
+    result.mapping = d.mapping;
+    result.evaluation = evaluator.evaluate(d.nest, d.mapping);
+  } else {
+    result = sim::map_layer(d.nest, evaluator, options.mapper);
+    TS_CHECK(result.found, ErrorKind::kInvalidArgument,
+             "the mapper found no valid mapping of '{}' on '{}' in {} trials", d.nest.name,
+             d.arch.name, result.considered);
+    fmt::print("mapper ({}): best of {} valid mappings ({} considered, {:.2f} s)\n",
+               sim::mapper_objective_name(options.mapper.objective), result.evaluated,
+               result.considered, result.seconds);
+  }
+  fmt::print("{}\n{}", result.mapping.str(d.arch),
+             sim::format_asic_evaluation(result.evaluation, d.arch));
+  sim::AsicLayer layer{d.nest, {d.nest.name}, result};
+  write_json(a.json, {{"command", "simulate"},
+                      {"asic",
+                       {{"architecture", d.arch.name},
+                        {"mapped_by", d.mapped ? "file" : "mapper"},
+                        {"layers", sim::asic_layers_to_json({layer}, d.arch)}}}});
+}
+
 }  // namespace
 
 void run_simulate_asic(const SimulateArgs& a, const std::string& spec) {
@@ -56,11 +92,20 @@ void run_simulate_asic(const SimulateArgs& a, const std::string& spec) {
   TS_CHECK(!a.accuracy && a.numerics.empty(), ErrorKind::kInvalidArgument,
            "--accuracy and --numerics: the ASIC target costs a model but does not run it "
            "(use --target tpu or fpga for the functional mode)");
-  TS_CHECK(!a.model.empty(), ErrorKind::kInvalidArgument,
-           "simulate: give a MODEL (zoo name, YAML spec or checkpoint)");
   sim::AsicSimulatorOptions options;
   if (!a.mapper.empty()) options.mapper.objective = sim::parse_mapper_objective(a.mapper, "--mapper");
   apply_budget(a.budget, options);
+  if (!a.arch.empty()) {
+    TS_CHECK(spec.empty(), ErrorKind::kInvalidArgument,
+             "--arch gives the architecture: use --target asic without ':{}'", spec);
+    run_timeloop_layer(a, options);
+    return;
+  }
+  TS_CHECK(a.problem.empty() && a.mapping.empty() && a.ert.empty() && a.art.empty(),
+           ErrorKind::kInvalidArgument,
+           "--problem, --mapping, --ert and --art go with --arch (one layer from Timeloop files)");
+  TS_CHECK(!a.model.empty(), ErrorKind::kInvalidArgument,
+           "simulate: give a MODEL (zoo name, YAML spec or checkpoint) or --arch/--problem");
   // The architecture first: a bad preset or file fails before the model is built.
   std::unique_ptr<sim::AsicSimulator> simulator = sim::make_asic_simulator(spec, options);
 

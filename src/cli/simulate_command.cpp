@@ -190,8 +190,11 @@ void run_simulate(const SimulateArgs& a) {
     run_simulate_asic(a, a.target.size() > 5 ? a.target.substr(5) : std::string());
     return;
   }
-  TS_CHECK(a.mapper.empty() && a.budget.empty(), ErrorKind::kInvalidArgument,
-           "--mapper and --budget are ASIC options (--target asic…)");
+  TS_CHECK(a.mapper.empty() && a.budget.empty() && a.arch.empty() && a.problem.empty() &&
+               a.mapping.empty() && a.ert.empty() && a.art.empty(),
+           ErrorKind::kInvalidArgument,
+           "--mapper, --budget, --arch, --problem, --mapping, --ert and --art are ASIC options "
+           "(--target asic…)");
   if (a.target == "fpga" || a.target.rfind("fpga:", 0) == 0) {
     run_simulate_fpga(a, a.target.size() > 5 ? a.target.substr(5) : std::string());
     return;
@@ -286,6 +289,18 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--budget", a->budget,
                   "ASIC: the mapper's budget: N sampled mappings per distinct layer (default "
                   "20000) or a time for the whole model (2s, 500ms)");
+  cmd->add_option("--arch", a->arch,
+                  "ASIC, one layer: a Timeloop v0.4 architecture YAML (with --problem, and "
+                  "optionally --mapping, --ert, --art; without --mapping the mapper searches)")
+      ->type_name("FILE");
+  cmd->add_option("--problem", a->problem, "ASIC, one layer: a Timeloop v0.4 problem YAML")
+      ->type_name("FILE");
+  cmd->add_option("--mapping", a->mapping, "ASIC, one layer: a Timeloop v0.4 mapping YAML")
+      ->type_name("FILE");
+  cmd->add_option("--ert", a->ert, "ASIC, one layer: an Accelergy energy reference table")
+      ->type_name("FILE");
+  cmd->add_option("--art", a->art, "ASIC, one layer: an Accelergy area reference table")
+      ->type_name("FILE");
   cmd->add_flag("--per-op", a->per_op, "One row per op instead of per layer");
   cmd->add_option("--pod", a->pod,
                   "Data-parallel training over N chips: a list of chip counts (1,8,64) or "

@@ -128,5 +128,70 @@ TEST_F(SimulateAsicCli, ClearErrors) {
   EXPECT_TRUE(contains(r.err, "ASIC")) << r.err;
 }
 
+// One layer from Timeloop v0.4 files (the test files of tests/sim/asic_timeloop_test.cpp,
+// in short): evaluated with the given mapping, or mapped by the mapper without one.
+TEST_F(SimulateAsicCli, TimeloopFilesForOneLayer) {
+  write("arch.yaml", R"(architecture:
+  version: 0.4
+  nodes:
+  - !Container
+    name: System
+    attributes: {technology: "40nm", global_cycle_seconds: 2e-9}
+  - !Component
+    name: MainMemory
+    class: DRAM
+    attributes: {width: 64, datawidth: 8}
+  - !Component
+    name: Buffer
+    class: regfile
+    attributes: {depth: 64, width: 8, datawidth: 8}
+  - !Component
+    name: MACC
+    class: intmac
+    attributes: {width: 8}
+)");
+  write("prob.yaml", R"(problem:
+  version: 0.4
+  shape:
+    name: Conv1D_OC
+    dimensions: [ K, R, P ]
+    data_spaces:
+    - {name: Weights, projection: [ [[K]], [[R]] ]}
+    - {name: Inputs, projection: [ [[R], [P]] ]}
+    - {name: Outputs, projection: [ [[K]], [[P]] ], read_write: True}
+  instance: {K: 2, R: 3, P: 4}
+)");
+  write("map.yaml", R"(mapping:
+  - {target: MainMemory, type: temporal, factors: K=2 R=1 P=1, permutation: KRP}
+  - {target: Buffer, type: temporal, factors: R=3 P=4, permutation: RP}
+)");
+  Result r = run({"simulate", "--target", "asic", "--arch", path("arch.yaml"), "--problem",
+                  path("prob.yaml"), "--mapping", path("map.yaml"), "--json", path("r.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = read_json("r.json")["asic"];
+  EXPECT_EQ(j["mapped_by"], "file");
+  ASSERT_EQ(j["layers"].size(), 1u);
+  r = run({"simulate", "--target", "asic", "--arch", path("arch.yaml"), "--problem",
+           path("prob.yaml"), "--mapper", "energy", "--json", path("m.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "mapper (energy)")) << r.out;
+  EXPECT_EQ(read_json("m.json")["asic"]["mapped_by"], "mapper");
+  // The factors must multiply to the problem: an error with the numbers.
+  write("bad.yaml", R"(mapping:
+  - {target: MainMemory, type: temporal, factors: K=4 R=1 P=1, permutation: KRP}
+  - {target: Buffer, type: temporal, factors: R=3 P=4, permutation: RP}
+)");
+  r = run({"simulate", "--target", "asic", "--arch", path("arch.yaml"), "--problem",
+           path("prob.yaml"), "--mapping", path("bad.yaml")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.err, "K = 2")) << r.err;
+  r = run({"simulate", "--target", "asic", "--arch", path("arch.yaml")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.err, "--problem")) << r.err;
+  r = run({"simulate", "--target", "tpu", "mnist-mlp", "--arch", path("arch.yaml")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.err, "ASIC options")) << r.err;
+}
+
 }  // namespace
 }  // namespace tessera::cli

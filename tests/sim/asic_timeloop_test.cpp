@@ -349,8 +349,11 @@ TEST(AsicTimeloop, OneFileMayHoldSeveralKeys) {
   TimeloopDesign d = parse_timeloop_design({{"all.yaml", all}});
   EXPECT_EQ(d.arch.num_levels(), 2);
   EXPECT_EQ(d.nest.macs(), 24);
-  expect_error([] { parse_timeloop_design({{"a.yaml", kArch}, {"p.yaml", kProblem}}); },
-               {"missing", "'mapping'"});
+  // Without a mapping the design is for the mapper to complete.
+  EXPECT_FALSE(parse_timeloop_design({{"a.yaml", kArch}, {"p.yaml", kProblem}}).mapped);
+  EXPECT_TRUE(d.mapped);
+  expect_error([] { parse_timeloop_design({{"a.yaml", kArch}, {"m.yaml", kMapping}}); },
+               {"missing", "'problem'"});
 }
 
 TEST(AsicTimeloop, BypassDirectivesSetWhatALevelKeeps) {

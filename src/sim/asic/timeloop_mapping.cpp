@@ -292,9 +292,8 @@ TimeloopDesign parse_timeloop_design(const std::vector<TimeloopSource>& files) {
   }
   std::string names;
   for (const auto& f : files) names += (names.empty() ? "" : ", ") + f.source;
-  TS_CHECK(arch && prob && map, ErrorKind::kInvalidArgument,
-           "Timeloop design ({}): missing {}{}{}", names, arch ? "" : "'architecture' ",
-           prob ? "" : "'problem' ", map ? "" : "'mapping'");
+  TS_CHECK(arch && prob, ErrorKind::kInvalidArgument, "Timeloop design ({}): missing {}{}",
+           names, arch ? "" : "'architecture' ", prob ? "" : "'problem'");
   TimeloopDesign d;
   d.problem = parse_timeloop_problem(prob->text, prob->source);
   d.tl = parse_timeloop_architecture(arch->text, arch->source, d.problem);
@@ -302,7 +301,10 @@ TimeloopDesign parse_timeloop_design(const std::vector<TimeloopSource>& files) {
   for (const auto* f : ert) parse_accelergy_ert(f->text, f->source, tables);
   for (const auto* f : art) parse_accelergy_art(f->text, f->source, tables);
   apply_accelergy_tables(tables, d.tl);
-  d.mapping = parse_timeloop_mapping(map->text, map->source, d.tl, d.problem);
+  if (map) {
+    d.mapping = parse_timeloop_mapping(map->text, map->source, d.tl, d.problem);
+    d.mapped = true;
+  }
   d.arch = d.tl.arch;
   d.nest = d.problem.nest;
   return d;

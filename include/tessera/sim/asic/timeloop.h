@@ -88,13 +88,15 @@ void parse_accelergy_art(const std::string& text, const std::string& source,
 void apply_accelergy_tables(const AccelergyTables& tables, TimeloopArchitecture& arch);
 
 // Everything a Timeloop run reads, from files that each hold one or more of the top-level
-// keys (as Timeloop merges its inputs). Architecture, problem and mapping are required.
+// keys (as Timeloop merges its inputs). Architecture and problem are required; without a
+// mapping (`mapped` false) the caller searches one (timeloop-mapper's job).
 struct TimeloopDesign {
   TimeloopArchitecture tl;
   TimeloopProblem problem;
   Architecture arch;  // tl.arch with the mapping's bypasses and the tables applied
   LoopNest nest;
   Mapping mapping;
+  bool mapped = false;  // a mapping was given
 };
 struct TimeloopSource {
   std::string source;  // the file name errors give
