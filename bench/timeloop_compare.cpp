@@ -3,7 +3,7 @@
 // mapping and the Accelergy ERT/ART Timeloop used), evaluates them with the ASIC model, and
 // prints our cycles, utilization, per-level accesses and energy per component next to the
 // numbers in the exercise's reference timeloop-*.stats.txt. The table and the reasons for
-// every difference are in docs/simulators/asic-timeloop.md.
+// every difference are in docs/simulators/asic.md.
 //
 //   build/bench/timeloop_compare /path/to/timeloop-accelergy-exercises
 //   (or TIMELOOP_EXERCISES=/path build/bench/timeloop_compare); exits 0 and says so when

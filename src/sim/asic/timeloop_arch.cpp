@@ -1,6 +1,6 @@
 // Timeloop v0.4 architectures (`architecture: {version: 0.4, nodes: [...]}`) and Accelergy
 // ERT / ART tables into the model's Architecture. Conventions:
-// docs/simulators/asic-timeloop.md.
+// docs/simulators/asic.md.
 #include <fmt/core.h>
 
 #include <cmath>
@@ -44,7 +44,7 @@ class ArchReader {
     YAML::Node a = timeloop_detail::section(r_, root, "architecture");
     if (a.IsMap() && (a["subtree"] || a["local"]))
       r_.fail(a, "the v0.3 'subtree'/'local' architecture layout is not read; write the "
-                 "v0.4 'nodes:' list (docs/simulators/asic-timeloop.md)");
+                 "v0.4 'nodes:' list (docs/simulators/asic.md)");
     r_.expect_keys(a, "architecture", {"version", "nodes"});
     if (a["version"]) {
       std::string v = r_.string(a["version"], "architecture.version");

@@ -1,6 +1,6 @@
 // Timeloop v0.4 mappings (`mapping:` directives) into the model's Mapping, and the loader
 // that reads a whole Timeloop design (architecture, problem, mapping, ERT, ART) from files
-// that each hold one or more of those keys. Conventions: docs/simulators/asic-timeloop.md.
+// that each hold one or more of those keys. Conventions: docs/simulators/asic.md.
 #include <fmt/core.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Timeloop v0.4 problems (`problem: {shape, instance}`) into LoopNests, and the helpers the
-// other Timeloop readers share. Conventions: docs/simulators/asic-timeloop.md.
+// other Timeloop readers share. Conventions: docs/simulators/asic.md.
 #include <fmt/core.h>
 
 #include <cctype>

@@ -4,7 +4,7 @@
 // the mapping (`mapping:` directives temporal / spatial / dataspace|datatype|bypass) and
 // Accelergy's energy and area reference tables (`ERT:` / `ART:`). They translate into the
 // model's Architecture, LoopNest and Mapping; the subset read and every convention that
-// differs are in docs/simulators/asic-timeloop.md. Errors name the file, line and field.
+// differs are in docs/simulators/asic.md. Errors name the file, line and field.
 //
 //   TimeloopDesign d = load_timeloop_design({"arch.yaml", "prob.yaml", "map.yaml",
 //                                            "ERT.yaml", "ART.yaml"});
