@@ -192,10 +192,17 @@ TEST(FpgaEstimate, SharedMultipliersByHand) {
   EXPECT_EQ(e.latency_cycles, 3);
 
   // A rounding, saturating accumulator narrower than the product: each chain step rounds
-  // (0.1 x 12), saturates the product and the sum (0.2 x 12 each) besides its 13-bit adder.
+  // (0.1 x 12), saturates the product and the sum (0.2 x 12 each) besides its 13-bit adder,
+  // and the rounding ahead of the saturation costs its own adder (1.3 x 13).
   l.accum = fx(12, 4, Rounding::kHalfUp, Overflow::kSaturate);
   LayerEstimate r = estimate_layer(l, fpga_device("xc7z020"), IoType::kParallel);
-  EXPECT_EQ(r.lut_accumulate, 76);  // ceil(4 x (13 + 1.2 + 2.4 + 2.4))
+  EXPECT_EQ(r.lut_accumulate, 144);  // ceil(4 x (13 + 1.2 + 2.4 + 2.4 + 16.9))
+
+  // A wrapping accumulator wider than the product's significant bits: the 16-bit product
+  // drops 4 of its 10 fractional bits, so each term of the fused sum is 12 bits (13-bit adder).
+  l.accum = fx(16, 10);
+  LayerEstimate w = estimate_layer(l, fpga_device("xc7z020"), IoType::kParallel);
+  EXPECT_EQ(w.lut_accumulate, 4 * 13);
 }
 
 TEST(FpgaEstimate, LargeResourceRomGoesToBlockRam) {

@@ -221,8 +221,18 @@ void mac_core(LayerEstimate& e, const FixedLayer& l, int64_t n_in, int64_t n_out
   // then requantize the sum (saturation only: same fractional bits).
   const FixedFormat prod{.width = wx + ww, .int_bits = l.input.int_bits + l.weight.int_bits};
   const FixedFormat sum{.width = wa + 1, .int_bits = l.accum.int_bits + 1};
-  const double step = m.adder_luts_per_bit * (wa + 1) + requant_lut6_per_value(prod, l.accum, d, m) +
-                      requant_lut6_per_value(sum, l.accum, d, m);
+  // A wrapping chain is one fused carry-save sum in which each term adds only its significant
+  // bits (the product's bits left after the dropped fraction; its sign extension up to the
+  // accumulator's width is shared); a saturating chain is a sequence of full-width adders.
+  const bool saturating = l.accum.overflow != Overflow::kWrap;
+  const int significant = prod.width - (prod.frac_bits() - l.accum.frac_bits());
+  const int adder_bits = saturating ? wa + 1 : std::min(wa, std::max(significant, 1)) + 1;
+  double step = m.adder_luts_per_bit * adder_bits + requant_lut6_per_value(prod, l.accum, d, m) +
+                requant_lut6_per_value(sum, l.accum, d, m);
+  if (saturating && l.accum.rounding != Rounding::kTruncate &&
+      prod.frac_bits() > l.accum.frac_bits())
+    step += (d.lut_inputs >= 6 ? m.round_saturate_luts_per_bit
+                               : m.round_saturate_luts_per_bit_lut4) * (wa + 1);
   e.lut_accumulate = luts(static_cast<double>(steps) * step, d);
   e.lut_other += luts(static_cast<double>(n_out) * requant_lut6_per_value(l.accum, l.result, d, m), d);
   // Registers: accumulators and the result register (the input register is the caller's).

@@ -63,6 +63,13 @@ struct FpgaCostModel {
   // saturate_luts_per_bit for devices with LUTs of fewer than six inputs (ECP5's LUT4),
   // where the clamp mux cannot share the adder's LUT.
   double saturate_luts_per_bit_lut4 = 0.75;
+  // LUT6 per accumulator bit (W_acc + 1) and chain step when the product's requantization
+  // rounds and the accumulator saturates: the saturation needs the exact rounded sum at
+  // every step, so the increment is no longer a free carry-in of one fused carry-save sum but
+  // a carry-propagate adder of its own ahead of full-width range comparisons. Fitted on the
+  // sweep's two such designs (AP_RND_CONV and AP_RND); the _lut4 figure for LUT4 devices.
+  double round_saturate_luts_per_bit = 1.3;
+  double round_saturate_luts_per_bit_lut4 = 3.8;
 };
 
 struct FpgaResources {
