@@ -1,6 +1,6 @@
 // Yosys resource counts of generated networks next to the architecture model's estimate
 // (estimate_network), for synth_xilinx (against xc7z020) and synth_ecp5 (against lfe5u-85f):
-// the calibration table of docs/simulators/fpga-arch.md. The sweep covers what users build:
+// the calibration table of docs/simulators/fpga.md. The sweep covers what users build:
 // dense sizes 8x4 … 64x32, widths 8/12/16, reuse factors 1, 2, 4, n_in, both strategies,
 // two-layer networks with a relu between, wrapping and saturating accumulators, rounding
 // modes, and accumulators wider than the data (hls4ml's usual choice).

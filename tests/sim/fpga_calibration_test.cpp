@@ -1,5 +1,5 @@
 // The resource model against recorded Yosys 0.23 counts (bench/fpga_synth_sweep, see
-// docs/simulators/fpga-arch.md): rows of the sweep the model meets within 25% on LUT and DSP
+// docs/simulators/fpga.md): rows of the sweep the model meets within 25% on LUT and DSP
 // for synth_xilinx (xc7z020) and synth_ecp5 (lfe5u-85f, LUT4 + 2 per CCU2C). Rebuilds the
 // sweep's designs (same generator and seeds) so no Yosys run is needed; a change to the
 // model that breaks the calibration fails here.

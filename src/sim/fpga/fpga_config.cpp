@@ -96,7 +96,7 @@ FpgaConfig parse_fpga_config(const std::string& yaml_text, const std::string& so
   YamlConfigReader r(source);
   const YAML::Node root = r.load(quote_precisions(yaml_text));
   if (!root.IsMap())
-    r.fail(root, "an FPGA config is a mapping in hls4ml's shape (see docs/simulators/fpga-numerics.md)");
+    r.fail(root, "an FPGA config is a mapping in hls4ml's shape (see docs/simulators/fpga.md)");
   r.expect_keys(root, "FPGA config", {"Model", "IOType", "LayerName", "Device", "ClockPeriod"});
   FpgaConfig c;
   c.source = source;

@@ -1,5 +1,5 @@
 // The FPGA device presets. Capacities are the data sheets' (sources in each entry and in
-// docs/simulators/fpga-arch.md); clocks and power coefficients are documented assumptions.
+// docs/simulators/fpga.md); clocks and power coefficients are documented assumptions.
 #include "tessera/sim/fpga/fpga_device.h"
 
 #include <fmt/core.h>

@@ -1,6 +1,6 @@
 // The FPGA architecture model: timing per the hardware contract, resources for what the
 // generated Verilog synthesizes to, fit against the device, power. The formulas are written
-// out in docs/simulators/fpga-arch.md; every coefficient comes from FpgaCostModel or
+// out in docs/simulators/fpga.md; every coefficient comes from FpgaCostModel or
 // FpgaDevice so calibration against Yosys touches no formula.
 #include "tessera/sim/fpga/fpga_estimate.h"
 

@@ -42,7 +42,7 @@ std::string to_signed(const std::string& bits, const FixedFormat& f);
 std::string requant_function(const std::string& name, int in_width, int in_frac,
                              bool in_nonneg, const FixedFormat& to);
 
-// One pipeline stage's timing under the hardware contract (fpga-rtl.md).
+// One pipeline stage's timing under the hardware contract (docs/simulators/fpga.md).
 struct StageTiming {
   int64_t latency = 0;  // cycles from valid_in to valid_out
   int64_t ii = 1;       // cycles between accepted inputs

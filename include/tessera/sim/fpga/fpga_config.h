@@ -1,5 +1,5 @@
 // The FPGA config, in the shape of hls4ml's configuration dictionary, and the conversion of
-// a model's predict graph into a FixedNetwork with it (docs/simulators/fpga-numerics.md).
+// a model's predict graph into a FixedNetwork with it (docs/simulators/fpga.md).
 //
 //   Model: {Precision: ap_fixed<16,6>, ReuseFactor: 1, Strategy: Latency}
 //   IOType: io_parallel                  # or io_stream
@@ -69,7 +69,7 @@ FpgaConfig parse_fpga_config(const std::string& yaml_text, const std::string& so
 FpgaConfig load_fpga_config(const std::string& path);
 
 // hls4ml's precision inference for a dense layer's accumulator (documented in
-// docs/simulators/fpga-numerics.md): the exact format of bias + Σ n_in products.
+// docs/simulators/fpga.md): the exact format of bias + Σ n_in products.
 FixedFormat infer_dense_accum(const FixedFormat& input, const FixedFormat& weight,
                               const FixedFormat& bias, int64_t n_in, bool has_bias);
 

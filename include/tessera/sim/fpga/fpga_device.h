@@ -1,7 +1,7 @@
 // FPGA device presets: the published capacities of the parts the FPGA target costs designs
 // for (LUTs, flip-flops, DSP slices, block RAM, UltraRAM), the DSP multiplier geometry that
 // decides how multiplications map, a typical clock, and rough power coefficients
-// (XPE-style, documented in docs/simulators/fpga-arch.md with the data sheets).
+// (XPE-style, documented in docs/simulators/fpga.md with the data sheets).
 //
 //   const FpgaDevice& d = fpga_device("xc7z020");
 //   fmt::print("{} has {} LUT{}s and {} DSPs\n", d.part, d.luts, d.lut_inputs, d.dsps);

@@ -2,7 +2,7 @@
 // hardware timing contract the generated Verilog implements), resources (LUT, FF, DSP, block
 // RAM, UltraRAM) for what the generated Verilog synthesizes to, fits / does not fit on a
 // device, and a power estimate. Every coefficient lives in FpgaCostModel so the model can be
-// calibrated against Yosys in one place; the formulas are in docs/simulators/fpga-arch.md.
+// calibrated against Yosys in one place; the formulas are in docs/simulators/fpga.md.
 //
 //   NetworkEstimate e = estimate_network(net, fpga_device("xc7z020"), 100e6);
 //   fmt::print("latency {} cycles, II {}, {} DSPs, fits: {}\n", e.latency_cycles,

@@ -1,7 +1,7 @@
 // Synthesizable Verilog-2005 for a FixedNetwork: one module per layer, a top module
 // `<name>_top` chaining them, and a testbench. The RTL computes exactly what
 // FixedNetwork::run computes (every rounding and overflow mode, chain accumulation) under the
-// hardware timing contract of docs/simulators/fpga-rtl.md: a dense stage with reuse factor R
+// hardware timing contract of docs/simulators/fpga.md: a dense stage with reuse factor R
 // has latency and II R + 1, relu/linear 1, flatten 0; the network's latency is their sum and
 // its II their maximum. Dense, relu, linear and flatten layers are generated.
 //
