@@ -84,7 +84,7 @@ void expect_within(int64_t est, int64_t yosys, const char* what, int row) {
 TEST(FpgaCalibration, WithinTwentyFivePercentOfRecordedYosysCounts) {
   const Strategy kRes = Strategy::kResource, kLat = Strategy::kLatency;
   // Yosys 0.23, synth_xilinx -flatten / synth_ecp5 (2026-11-24, fpga_synth_sweep; the
-  // 12-bit R > 1 row with the per-pass select written as a case over the pass counter).
+  // 12-bit R > 1 rows with the per-pass select written as a case over the pass counter).
   const Recorded rows[] = {
       {{16, 8, 8, 1}, 1737, 101, 3266, 103},
       {{16, 8, 16, 1}, 4087, 128, 7335, 128},
@@ -100,6 +100,14 @@ TEST(FpgaCalibration, WithinTwentyFivePercentOfRecordedYosysCounts) {
       {{16, 8, 8, 1, kLat, 0, Overflow::kSaturate}, 2313, 103, 6777, 103},
       {{16, 8, 8, 1, kLat, 0, Overflow::kWrap, Rounding::kHalfUp}, 1892, 101,
        3641, 103},
+      {{16, 8, 8, 1, kLat, 0, Overflow::kWrap, Rounding::kTruncate, 8}, 1924, 103, 3348, 103},
+      // Small shared-multiplier designs (compressor ahead of the carry chain; variable
+      // products saturated by range comparisons).
+      {{16, 8, 8, 4, kRes}, 542, 32, 977, 32},
+      {{16, 8, 16, 4, kRes}, 1150, 32, 2097, 32},
+      {{16, 8, 12, 4}, 837, 32, 1541, 32},
+      {{32, 16, 12, 2, kRes, 8}, 7294, 320, 12525, 320},
+      {{16, 8, 12, 4, kRes, 0, Overflow::kSaturate}, 1593, 32, 5465, 32},
   };
   int i = 0;
   for (const Recorded& r : rows) {

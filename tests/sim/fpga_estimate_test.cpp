@@ -150,11 +150,13 @@ TEST(FpgaEstimate, HardWiredDenseByHand) {
   EXPECT_EQ(e.res.dsp, 4);
   // The negation, plus 0.7 LUT per input bit of each DSP constant product kept in logic.
   EXPECT_EQ(e.lut_multiply, 31);  // ceil(8 + 4 x 0.7 x 8)
-  // 7 chain adders of W_acc + 1 bits (the zero weight adds nothing), wrap, truncation
-  EXPECT_EQ(e.lut_accumulate, 7 * 9);
+  // 7 chain adders (the zero weight adds nothing), wrap, truncation: each term has
+  // 8 + bits(|w|) product bits less the 5 dropped fractional bits, capped at W_acc, plus one:
+  // w = 1: 5; 4, -4, 5, 7: 7 each; 3, -3: 6 each.
+  EXPECT_EQ(e.lut_accumulate, 5 + 4 * 7 + 2 * 6);
   EXPECT_EQ(e.lut_mux, 0);
   EXPECT_EQ(e.lut_other, 2);  // control
-  EXPECT_EQ(e.res.lut, 96);
+  EXPECT_EQ(e.res.lut, 78);
   // input 4x8 + accumulators 2x8 + result 2x8 + pass counter 1 + control 2
   EXPECT_EQ(e.res.ff, 32 + 16 + 16 + 1 + 2);
   EXPECT_EQ(e.res.bram, 0);
@@ -170,7 +172,7 @@ TEST(FpgaEstimate, HardWiredDenseByHand) {
   LayerEstimate p = estimate_layer(hand_dense(), fpga_device("lfe5u-85f"), IoType::kParallel);
   EXPECT_EQ(p.res.dsp, 4);
   EXPECT_EQ(p.lut_multiply, 61);  // ceil(2 x 30.4)
-  EXPECT_EQ(p.lut_accumulate, 126);
+  EXPECT_EQ(p.lut_accumulate, 90);
 }
 
 TEST(FpgaEstimate, SharedMultipliersByHand) {
@@ -193,16 +195,26 @@ TEST(FpgaEstimate, SharedMultipliersByHand) {
 
   // A rounding, saturating accumulator narrower than the product: each chain step rounds
   // (0.1 x 12), saturates the product and the sum (0.2 x 12 each) besides its 13-bit adder,
-  // and the rounding ahead of the saturation costs its own adder (1.3 x 13).
+  // and the rounding ahead of the saturation costs its own adder (1.3 x 13). The product is
+  // variable, so its saturation is two range comparisons over its 14 bits left after the
+  // dropped fraction plus sign (2 x 15) in place of the 0.2 x 12 clamp.
   l.accum = fx(12, 4, Rounding::kHalfUp, Overflow::kSaturate);
   LayerEstimate r = estimate_layer(l, fpga_device("xc7z020"), IoType::kParallel);
-  EXPECT_EQ(r.lut_accumulate, 144);  // ceil(4 x (13 + 1.2 + 2.4 + 2.4 + 16.9))
+  EXPECT_EQ(r.lut_accumulate, 254);  // ceil(4 x (13 + 1.2 + 2.4 + 2.4 + 16.9 + 30 - 2.4))
 
   // A wrapping accumulator wider than the product's significant bits: the 16-bit product
   // drops 4 of its 10 fractional bits, so each term of the fused sum is 12 bits (13-bit adder).
   l.accum = fx(16, 10);
   LayerEstimate w = estimate_layer(l, fpga_device("xc7z020"), IoType::kParallel);
   EXPECT_EQ(w.lut_accumulate, 4 * 13);
+
+  // Four products per output and pass (8 -> 2, R = 2): more operands than a carry chain
+  // takes, so each of the 8 steps' 17-bit adders pays the compressor (0.35 per bit).
+  FixedLayer c = dense("wide", 8, 2, fx(8, 3), 2, Strategy::kResource);
+  c.accum = fx(16, 6);
+  c.result = fx(8, 3);
+  LayerEstimate v = estimate_layer(c, fpga_device("xc7z020"), IoType::kParallel);
+  EXPECT_EQ(v.lut_accumulate, 184);  // ceil(8 x 17 x 1.35)
 }
 
 TEST(FpgaEstimate, LargeResourceRomGoesToBlockRam) {

@@ -233,7 +233,33 @@ void mac_core(LayerEstimate& e, const FixedLayer& l, int64_t n_in, int64_t n_out
       prod.frac_bits() > l.accum.frac_bits())
     step += (d.lut_inputs >= 6 ? m.round_saturate_luts_per_bit
                                : m.round_saturate_luts_per_bit_lut4) * (wa + 1);
-  e.lut_accumulate = luts(static_cast<double>(steps) * step, d);
+  if (R > 1) {
+    // More than two shared products per output and pass: the pass sum has more operands
+    // than one carry chain takes, so a compressor sits ahead of it.
+    if (!saturating && n_in / R > 2) step += m.variable_sum_luts_per_bit * adder_bits;
+    // Saturating a variable product into the accumulator takes the RTL's two range
+    // comparisons (above max, below min) over the truncated product's width plus sign; a
+    // constant product's range is known, so synthesis folds them (the R = 1 coefficient).
+    // They replace the LUT6 figure's range test; LUT4 devices keep their separate clamp.
+    if (l.accum.overflow != Overflow::kWrap &&
+        prod.int_bits + (prod.is_signed ? 0 : 1) > l.accum.int_bits + (l.accum.is_signed ? 0 : 1))
+      step += 2.0 * m.compare_luts_per_bit * (std::max(significant, 1) + 1) -
+              m.saturate_luts_per_bit * wa;
+  }
+  double chain = static_cast<double>(steps) * step;
+  if (R == 1 && !saturating) {
+    // A constant product's term has only Wx + bits(|w|) significant bits, fewer than the
+    // full product's for a small weight; its fused-sum adder is that wide.
+    const int dropped = prod.frac_bits() - l.accum.frac_bits();
+    for (const int64_t w : l.weights) {
+      if (w == 0) continue;
+      const int mag = static_cast<int>(std::bit_width(static_cast<uint64_t>(w < 0 ? -w : w)));
+      const int term = wx + mag - dropped;
+      const int bits = std::min(wa, std::max(term, 1)) + 1;
+      chain -= m.adder_luts_per_bit * (adder_bits - std::min(adder_bits, bits));
+    }
+  }
+  e.lut_accumulate = luts(chain, d);
   e.lut_other += luts(static_cast<double>(n_out) * requant_lut6_per_value(l.accum, l.result, d, m), d);
   // Registers: accumulators and the result register (the input register is the caller's).
   e.res.ff += n_out * wa + n_out * l.result.width + bits_for(R);

@@ -70,6 +70,11 @@ struct FpgaCostModel {
   // sweep's two such designs (AP_RND_CONV and AP_RND); the _lut4 figure for LUT4 devices.
   double round_saturate_luts_per_bit = 1.3;
   double round_saturate_luts_per_bit_lut4 = 3.8;
+  // LUT6 per adder bit and chain step of a wrapping chain of shared (DSP) products when a
+  // pass adds more than two products per output: the pass sum has more operands than a
+  // carry chain takes (accumulator + two), so synthesis builds a compressor ahead of it.
+  // Fitted on the sweep's R > 1 designs (S = n_in / R of 4, 8 and 16 products per pass).
+  double variable_sum_luts_per_bit = 0.35;
 };
 
 struct FpgaResources {
