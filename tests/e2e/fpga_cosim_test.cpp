@@ -19,21 +19,15 @@
 #include "tessera/sim/fpga/fpga_simulator.h"
 #include "tessera/train/model.h"
 
+#include "e2e_test_util.h"
+
 namespace tessera {
 namespace {
 
-std::optional<Dataset> fashion_mnist(const std::string& split) {
-  try {
-    return load_fashion_mnist(split);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::kNotFound) return std::nullopt;
-    throw;
-  }
-}
-
 TEST(FpgaCosim, MnistMlpAtApFixed16_6IsBitExactOver1000TestImages) {
   if (!sim::verilator_available()) GTEST_SKIP() << "verilator is not installed";
-  std::optional<Dataset> train = fashion_mnist("train"), test = fashion_mnist("test");
+  std::optional<Dataset> train = e2e::fashion_mnist_if_installed("train");
+  std::optional<Dataset> test = e2e::fashion_mnist_if_installed("test");
   if (!train || !test) GTEST_SKIP() << "Fashion-MNIST is not installed (see data/loaders.h)";
 
   cli::ModelSpec spec = cli::zoo_spec("mnist-mlp");

@@ -7,72 +7,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <random>
 
 #include "tessera/sim/fpga/fpga_estimate.h"
+
+#include "../../bench/fpga_sweep_designs.h"
 
 namespace tessera::sim {
 namespace {
 
-// The sweep's design generator (bench/fpga_synth_sweep.cpp), kept identical.
-struct Point {
-  int64_t n_in, n_out;
-  int width;
-  int64_t reuse;
-  Strategy strategy = Strategy::kLatency;
-  int64_t n_out2 = 0;
-  Overflow acc_overflow = Overflow::kWrap;
-  Rounding rounding = Rounding::kTruncate;
-  int acc_extra = 0;  // accumulator width - data width (integer bits grow by the same)
-};
-
-FixedLayer dense_layer(int64_t n_in, int64_t n_out, const Point& p, std::mt19937_64& rng) {
-  const FixedFormat f{.width = p.width, .int_bits = p.width / 2};
-  FixedLayer d;
-  d.name = "fc";
-  d.kind = FixedLayerKind::kDense;
-  d.input_shape = Shape{n_in};
-  d.output_shape = Shape{n_out};
-  d.input = d.weight = d.bias = f;
-  d.accum = FixedFormat{.width = p.width + p.acc_extra,
-                        .int_bits = p.width / 2 + p.acc_extra,
-                        .rounding = p.rounding,
-                        .overflow = p.acc_overflow};
-  d.result = FixedFormat{.width = p.width, .int_bits = p.width / 2, .rounding = p.rounding};
-  d.reuse_factor = p.reuse;
-  d.strategy = p.strategy;
-  const double lim = std::ldexp(1.0, p.width - 1);
-  std::normal_distribution<double> w(0.0, lim / 4);
-  auto draw = [&] {
-    return static_cast<int64_t>(std::clamp(std::round(w(rng)), -lim, lim - 1));
-  };
-  for (int64_t k = 0; k < n_in * n_out; ++k) d.weights.push_back(draw());
-  for (int64_t j = 0; j < n_out; ++j) d.biases.push_back(draw());
-  return d;
-}
-
-FixedNetwork design(const Point& p) {
-  std::mt19937_64 rng(static_cast<uint64_t>(p.n_in * 1000 + p.n_out * 10 + p.width + p.reuse));
-  FixedNetwork net{.name = "cal", .input = FixedFormat{.width = p.width, .int_bits = p.width / 2},
-                   .layers = {}};
-  net.layers.push_back(dense_layer(p.n_in, p.n_out, p, rng));
-  FixedLayer relu;
-  relu.name = "relu";
-  relu.kind = FixedLayerKind::kRelu;
-  relu.input_shape = relu.output_shape = Shape{p.n_out};
-  relu.input = relu.weight = relu.bias = relu.accum = relu.result = net.layers.back().result;
-  net.layers.push_back(relu);
-  if (p.n_out2 > 0) {
-    Point q = p;
-    q.reuse = std::gcd(p.reuse, p.n_out);
-    net.layers.push_back(dense_layer(p.n_out, p.n_out2, q, rng));
-  }
-  return net;
-}
 
 struct Recorded {
-  Point p;
+  fpga_sweep::Point p;
   int64_t xilinx_lut, xilinx_dsp, ecp5_lut, ecp5_dsp;  // ecp5_lut: LUT4 + 2 x CCU2C
 };
 
@@ -111,7 +56,7 @@ TEST(FpgaCalibration, WithinTwentyFivePercentOfRecordedYosysCounts) {
   };
   int i = 0;
   for (const Recorded& r : rows) {
-    const FixedNetwork net = design(r.p);
+    const FixedNetwork net = fpga_sweep::sweep_design(r.p);
     const NetworkEstimate x = estimate_network(net, fpga_device("xc7z020"));
     const NetworkEstimate e = estimate_network(net, fpga_device("lfe5u-85f"));
     expect_within(x.total.lut, r.xilinx_lut, "xilinx LUT", i);

@@ -150,15 +150,8 @@ GemmStats estimate_gemm_with(const GemmShape& gemm, const SystolicArray& array,
   s.ifmap_sram_reads *= batch;
   s.filter_sram_reads *= batch;
   s.ofmap_sram_writes *= batch;
-  s.ifmap_dram_reads = static_cast<int64_t>(nb * dram_ifmap + 0.5);
-  s.filter_dram_reads = static_cast<int64_t>(nb * dram_filter + 0.5);
-  s.ofmap_dram_writes = static_cast<int64_t>(nb * dram_ofmap + 0.5);
-  s.mapping_efficiency = static_cast<double>(mapped_pes * batch) /
-                         (static_cast<double>(s.folds) * static_cast<double>(pes));
-  s.compute_utilization = static_cast<double>(s.macs) /
-                          (static_cast<double>(pes) * static_cast<double>(s.compute_cycles));
-  s.overall_utilization = static_cast<double>(s.macs) /
-                          (static_cast<double>(pes) * static_cast<double>(s.total_cycles()));
+  finish_stats(s, nb * dram_ifmap, nb * dram_filter, nb * dram_ofmap,
+               static_cast<double>(mapped_pes * batch), pes);
   return s;
 }
 

@@ -102,15 +102,7 @@ GemmStats simulate_gemm_with(const GemmShape& gemm, const SystolicArray& array,
   // number of cycles the folds span (at least 1: a 1x1 array's single 1-cycle fold).
   s.compute_cycles = std::max<int64_t>(s.folds * c - 1, 1);
   s.stall_cycles = stalls;
-  s.ifmap_dram_reads = static_cast<int64_t>(dram_ifmap + 0.5);
-  s.filter_dram_reads = static_cast<int64_t>(dram_filter + 0.5);
-  s.ofmap_dram_writes = static_cast<int64_t>(dram_ofmap + 0.5);
-  s.mapping_efficiency =
-      static_cast<double>(mapped_pes) / (static_cast<double>(s.folds) * static_cast<double>(pes));
-  s.compute_utilization = static_cast<double>(s.macs) /
-                          (static_cast<double>(pes) * static_cast<double>(s.compute_cycles));
-  s.overall_utilization = static_cast<double>(s.macs) /
-                          (static_cast<double>(pes) * static_cast<double>(s.total_cycles()));
+  finish_stats(s, dram_ifmap, dram_filter, dram_ofmap, static_cast<double>(mapped_pes), pes);
   return s;
 }
 

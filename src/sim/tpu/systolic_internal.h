@@ -90,6 +90,20 @@ inline FoldWords fold_words(const FoldPlan& p, const Reuse& reuse, int64_t fc, i
   return w;
 }
 
+// Sets the DRAM word counts (rounded) and the three ratios both engines report, once the
+// access counts, folds, MACs and cycles are in `s`. `mapped_pes`: PEs holding work, summed
+// over all folds.
+inline void finish_stats(GemmStats& s, double dram_ifmap, double dram_filter, double dram_ofmap,
+                         double mapped_pes, int64_t pes) {
+  s.ifmap_dram_reads = static_cast<int64_t>(dram_ifmap + 0.5);
+  s.filter_dram_reads = static_cast<int64_t>(dram_filter + 0.5);
+  s.ofmap_dram_writes = static_cast<int64_t>(dram_ofmap + 0.5);
+  const double p = static_cast<double>(pes);
+  s.mapping_efficiency = mapped_pes / (static_cast<double>(s.folds) * p);
+  s.compute_utilization = static_cast<double>(s.macs) / (p * static_cast<double>(s.compute_cycles));
+  s.overall_utilization = static_cast<double>(s.macs) / (p * static_cast<double>(s.total_cycles()));
+}
+
 // The engines with an explicit ifmap footprint (run_scalesim passes a convolution's distinct
 // input pixels; simulate_gemm / estimate_gemm pass -1).
 GemmStats simulate_gemm_with(const GemmShape& gemm, const SystolicArray& array,
