@@ -1,5 +1,7 @@
 #include "tessera/backends/kernel_executable.h"
 
+#include <chrono>
+
 #include "tessera/core/error.h"
 #include "tessera/ir/fusion.h"
 #include "tessera/ir/memory_plan.h"
@@ -52,10 +54,16 @@ class KernelExecutable final : public Executable {
       values_[input_ids_[i]] = inputs[i].contiguous();
     }
     for (Step& s : steps_) {
+      std::chrono::steady_clock::time_point start;
+      if (times_ != nullptr) start = std::chrono::steady_clock::now();
       for (const auto& [slot, value] : s.input_refs) s.inputs[slot] = values_[value];
       if (s.kernel == nullptr) continue;  // an alias: storage already shared
       KernelArgs args{graph_, s.id, graph_.node(s.id), s.inputs, values_[s.id]};
       s.kernel(args);
+      if (times_ != nullptr)
+        times_->push_back(
+            {s.id, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                       .count()});
     }
     for (const Graph::Update& u : graph_.updates()) {
       Tensor& param = graph_.mutable_node(u.parameter).value;
@@ -66,6 +74,21 @@ class KernelExecutable final : public Executable {
   }
 
   int64_t arena_bytes() const override { return plan_.arena_bytes; }
+  const Graph* compiled_graph() const override { return &graph_; }
+
+  std::vector<NodeTime> profile(std::span<const Tensor> inputs) override {
+    std::vector<NodeTime> times;
+    times.reserve(steps_.size());
+    times_ = &times;
+    try {
+      run(inputs);
+    } catch (...) {
+      times_ = nullptr;
+      throw;
+    }
+    times_ = nullptr;
+    return times;
+  }
 
  private:
   struct Step {
@@ -117,6 +140,7 @@ class KernelExecutable final : public Executable {
   std::vector<ValueId> input_ids_;
   std::vector<Step> steps_;
   std::vector<Tensor> outputs_;
+  std::vector<NodeTime>* times_ = nullptr;  // set while profile() runs
 };
 
 }  // namespace

@@ -5,6 +5,10 @@
 
 namespace tessera {
 
+std::vector<NodeTime> Executable::profile(std::span<const Tensor>) {
+  throw_error(ErrorKind::kUnsupported, "this backend cannot time its nodes one by one");
+}
+
 void BackendRegistry::add(std::unique_ptr<Backend> backend) {
   TS_CHECK(find(backend->name()) == nullptr, ErrorKind::kInvalidArgument,
            "backend '{}' is registered twice", backend->name());

@@ -20,6 +20,12 @@
 
 namespace tessera {
 
+// One node's measured time in a profiled run (Executable::profile).
+struct NodeTime {
+  ValueId id;      // a node of Executable::compiled_graph()
+  double seconds;  // wall time on the host, or the device's own clock for device kernels
+};
+
 struct CompileOptions {
   bool fuse_elementwise = true;  // run the fusion pass before planning
   bool fold_constants = true;
@@ -35,6 +41,12 @@ class Executable {
   virtual const std::vector<Tensor>& run(std::span<const Tensor> inputs) = 0;
   // Bytes held for intermediate values (the arena).
   virtual int64_t arena_bytes() const = 0;
+  // The graph as this executable runs it, after its own passes (folding, fusion): the ids
+  // of profile() refer to it. nullptr when the backend does not expose one.
+  virtual const Graph* compiled_graph() const { return nullptr; }
+  // Runs once like run() (same effects, outputs valid afterwards) and returns the time of
+  // each node that ran, in execution order. Throws kUnsupported when the backend cannot.
+  virtual std::vector<NodeTime> profile(std::span<const Tensor> inputs);
 };
 
 class Backend {

@@ -36,6 +36,14 @@ struct CompileConfig {
   LossOptions loss_options;
   std::vector<std::string> metrics;
   std::vector<std::string> backends = {"cpu"};  // the device: scheduler preference order
+  // The device by name: "cpu", "cuda", or "auto" (cuda when a GPU is present, else cpu).
+  // When not empty it decides `backends`.
+  std::string device;
+  // Distribution strategy, as in tf.distribute: "default" (one replica), "mirrored"
+  // (replicas inside this process) or "mpi" (one replica per MPI rank).
+  std::string strategy = "default";
+  // Gradients reduced in a fixed order, so any replica count gives bit-identical weights.
+  bool deterministic = false;
   // Keras' dtype policy: "float32", or "mixed_bfloat16": variables stay f32 (master
   // weights, updated by the optimizer in f32) while layers compute on bf16 activations and
   // bf16 copies of the weights (matmul accumulates in f32); the model's output is cast back
