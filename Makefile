@@ -29,7 +29,7 @@ test: build
 # The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: deps
 	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTESSERA_SANITIZE=ON \
-	  -DTESSERA_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	  -DTESSERA_BUILD_BENCH=OFF -DTESSERA_CUDA=OFF $(CMAKE_FLAGS)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 

@@ -11,6 +11,8 @@ endif()
 # tessera_module(NAME SOURCES_DIR DEPS...): a static library from src/<dir>/**/*.cpp.
 function(tessera_module name dir)
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*.cpp)
+  # The CUDA backend's sources are added by src/CMakeLists.txt only in CUDA builds.
+  list(FILTER sources EXCLUDE REGEX "/backends/cuda/")
   if(NOT sources)  # a module whose sources are not written yet
     add_library(${name} INTERFACE)
     target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR}/include)
@@ -19,7 +21,7 @@ function(tessera_module name dir)
   endif()
   add_library(${name} STATIC ${sources})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
-  target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
+  target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${TESSERA_WARNINGS}>)
   target_link_libraries(${name} PUBLIC ${ARGN})
 endfunction()
 

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/backends/gpu_devices.h"
 #include "tessera/core/thread_pool.h"
 #include "tessera/data/dataset.h"
 #include "tessera/data/loaders.h"
@@ -56,13 +57,16 @@ struct Args {
   int gen_reps = 3;
   double train_to = 0;  // 0: off
   int max_epochs = 200;
+  std::string device;          // CompileConfig::device; empty: the cpu
+  std::string model = "gpt-tiny";  // or gpt2-small
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr,
                "bench_gpt_tessera: %s\nusage: bench_gpt_tessera [--threads N] [--batch N] "
                "[--steps N] [--warmup-steps N] [--text FILE] [--prompt-bytes N] "
-               "[--new-tokens N] [--gen-reps N] [--train-to LOSS] [--max-epochs N]\n",
+               "[--new-tokens N] [--gen-reps N] [--train-to LOSS] [--max-epochs N] "
+               "[--device cpu|cuda|auto] [--model gpt-tiny|gpt2-small]\n",
                why.c_str());
   std::exit(2);
 }
@@ -83,6 +87,8 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--gen-reps") a.gen_reps = std::atoi(v.c_str());
     else if (flag == "--train-to") a.train_to = std::atof(v.c_str());
     else if (flag == "--max-epochs") a.max_epochs = std::atoi(v.c_str());
+    else if (flag == "--device") a.device = v;
+    else if (flag == "--model") a.model = v;
     else usage("unknown option " + flag);
   }
   if (a.threads < 1 || a.batch < 1 || a.steps < 1 || a.warmup_steps < 0 ||
@@ -168,7 +174,12 @@ int run(const Args& args) {
   set_num_threads(args.threads);
   long rss_start = max_rss_kib();
   const std::string text = args.text.empty() ? default_text_path() : args.text;
-  const GptConfig config = GptConfig::tiny();
+  if (args.device == "cuda" && tessera::gpu_devices().empty()) {
+    std::printf("no GPU: skipped (--device cuda on a machine or build without one)\n");
+    return 0;
+  }
+  if (args.model != "gpt-tiny" && args.model != "gpt2-small") usage("unknown --model " + args.model);
+  const GptConfig config = args.model == "gpt2-small" ? GptConfig::gpt2_small() : GptConfig::tiny();
 
   Dataset all = load_text_bytes(text, {.context = config.context});
   const int64_t windows = all.size();
@@ -177,12 +188,13 @@ int run(const Args& args) {
   const int64_t steps_per_epoch = train.size() / args.batch;
 
   set_random_seed(1);
-  Model model(make_gpt(config, "gpt-tiny"));
+  Model model(make_gpt(config, args.model));
   CompileConfig cc;
   cc.optimizer = "adamw";
   cc.optimizer_options.learning_rate = 1e-3;
   cc.loss = "sparse_categorical_crossentropy";
   cc.loss_options.from_logits = true;
+  cc.device = args.device;
   model.compile(cc);
 
   auto rec = std::make_shared<StepRecorder>();
@@ -233,7 +245,8 @@ int run(const Args& args) {
       time_generation(model.net(), false, prompt, args.new_tokens, args.gen_reps, &plain_tokens);
 
   std::printf(
-      "{\"framework\": \"tessera\", \"model\": \"gpt-tiny\", \"threads\": %d, \"params\": %lld, "
+      "{\"framework\": \"tessera\", \"model\": \"%s\", \"device\": \"%s\", \"threads\": %d, "
+      "\"params\": %lld, "
       "\"text\": \"%s\", \"windows\": %lld, \"batch\": %lld, \"context\": %lld, "
       "\"warmup_steps\": %d, \"timed_steps\": %d, \"step_s_median\": %.5f, "
       "\"train_tokens_per_s\": %.1f, \"train_samples_per_s\": %.2f, \"first_loss\": %.4f, "
@@ -244,7 +257,8 @@ int run(const Args& args) {
       "\"generate_nocache_tokens_per_s\": %.1f, \"generate_nocache_decode_tokens_per_s\": %.1f, "
       "\"generate_nocache_per_token_ms\": %.3f, \"generate_cache_matches_nocache\": %s, "
       "\"start_max_rss_kib\": %ld, \"train_max_rss_kib\": %ld, \"max_rss_kib\": %ld%s}\n",
-      args.threads, static_cast<long long>(model.net().count_params()), text.c_str(),
+      args.model.c_str(), args.device.empty() ? "cpu" : args.device.c_str(), args.threads,
+      static_cast<long long>(model.net().count_params()), text.c_str(),
       static_cast<long long>(windows), static_cast<long long>(args.batch),
       static_cast<long long>(config.context), args.warmup_steps, args.steps, step_s,
       tokens_per_step / step_s, static_cast<double>(args.batch) / step_s, rec->losses[0],

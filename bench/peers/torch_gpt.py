@@ -141,7 +141,7 @@ class Gpt(nn.Module):
     def forward(self, ids, caches=None, pos=0):
         """ids [B, T] (int64) -> logits [B, T, VOCAB]."""
         t = ids.shape[1]
-        x = self.tokens(ids) + self.positions(torch.arange(pos, pos + t))
+        x = self.tokens(ids) + self.positions(torch.arange(pos, pos + t, device=ids.device))
         for i, block in enumerate(self.blocks):
             x = block(x, None if caches is None else caches[i], pos)
         return self.head(self.norm(x))

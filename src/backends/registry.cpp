@@ -1,5 +1,6 @@
 #include "tessera/backends/backend.h"
 #include "tessera/backends/cpu/cpu_backend.h"
+#include "tessera/backends/cuda/cuda_backend.h"
 #include "tessera/backends/ref/ref_backend.h"
 #include "tessera/core/error.h"
 
@@ -43,6 +44,10 @@ namespace {
 void register_builtin_backends(BackendRegistry& r) {
   r.add(make_ref_backend());
   r.add(make_cpu_backend());
+#ifdef TESSERA_HAVE_CUDA
+  // Registered without a GPU too: supports() answers, compile() says why it cannot.
+  r.add(make_cuda_backend());
+#endif
 }
 }  // namespace
 

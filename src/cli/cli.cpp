@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "tessera/backends/cuda/cuda_backend.h"
+#include "tessera/backends/device_select.h"
 #include "tessera/core/atomic_file.h"
 #include "tessera/core/error.h"
 #include "tessera/core/thread_pool.h"
@@ -18,9 +20,20 @@ void add_threads_option(CLI::App* cmd, int* threads) {
 }
 
 void add_backend_option(CLI::App* cmd, std::string* backend) {
+  std::vector<std::string> names = {"cpu", "ref"};
+  if (kHaveCudaBackend) names.push_back("cuda");
   cmd->add_option("--backend", *backend, "Backend to run on")
       ->capture_default_str()
-      ->check(CLI::IsMember({"cpu", "ref"}));
+      ->check(CLI::IsMember(names));
+  // --device picks the backend by hardware; the cpu runs what the chosen one does not.
+  cmd->add_option_function<std::string>(
+         "--device",
+         [backend](const std::string& device) { *backend = backends_for_device(device)[0]; },
+         "Device to run on: cpu, cuda (an NVIDIA GPU; an error without one) or auto (cuda "
+         "when a GPU is present, else cpu); default: the --backend")
+      ->type_name("DEVICE")
+      ->check(CLI::IsMember(device_names()))
+      ->excludes("--backend");
 }
 
 void add_json_option(CLI::App* cmd, std::string* path) {

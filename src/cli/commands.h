@@ -42,6 +42,8 @@ nlohmann::json run_train(const TrainArgs& args);
 
 // Options every command shares (they follow the Keras names).
 void add_threads_option(CLI::App* cmd, int* threads);
+// --backend NAME and --device cpu|cuda|auto (which sets the backend; the two exclude each
+// other).
 void add_backend_option(CLI::App* cmd, std::string* backend);
 void add_json_option(CLI::App* cmd, std::string* path);
 // Sets the thread count when given (> 0).

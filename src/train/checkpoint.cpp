@@ -71,6 +71,7 @@ json compile_to_json(const CompileConfig& c) {
           {"loss_options", {{"from_logits", c.loss_options.from_logits}}},
           {"metrics", c.metrics},
           {"backends", c.backends},
+          {"device", c.device},
           {"dtype_policy", c.dtype_policy},
           {"recompute", c.recompute}};
 }
@@ -164,6 +165,10 @@ CompileConfig compile_from_json(const json& j, const HeaderReader& r) {
   c.metrics = r.strings(j, "metrics", rec);
   std::vector<std::string> backends = r.strings(j, "backends", rec);
   if (!backends.empty()) c.backends = backends;
+  // The device is a property of the run: a model saved from a GPU run loads on any machine
+  // and uses a GPU where there is one.
+  if (j.contains("device")) c.device = r.str(j, "device", rec);
+  if (c.device == "cuda") c.device = "auto";
   if (j.contains("dtype_policy")) c.dtype_policy = r.str(j, "dtype_policy", rec);
   c.recompute = r.boolean(j, "recompute", rec, false);
   return c;
@@ -392,7 +397,11 @@ Model load_model(const std::string& path, const LoadOptions& options) {
   const json& compile = c.header.contains("compile") ? c.header.at("compile") : json();
   if (!compile.is_null()) {
     CompileConfig config = compile_from_json(compile, r);
-    if (!options.backends.empty()) config.backends = options.backends;
+    if (!options.backends.empty()) {
+      config.backends = options.backends;
+      config.device.clear();
+    }
+    if (!options.device.empty()) config.device = options.device;
     try {
       model.compile(std::move(config));
     } catch (const Error& e) {

@@ -8,6 +8,7 @@
 
 #include "model_internal.h"
 #include "tessera/backends/backend.h"
+#include "tessera/backends/device_select.h"
 #include "tessera/core/error.h"
 #include "tessera/ir/autodiff.h"
 #include "tessera/ir/builder.h"
@@ -147,6 +148,13 @@ void Model::compile(CompileConfig config) {
   TS_CHECK(f.input_types().size() == 1 && f.output_types().size() == 1, ErrorKind::kUnsupported,
            "compile: model '{}' has {} inputs and {} outputs; fit/evaluate support one of each",
            f.name(), f.input_types().size(), f.output_types().size());
+  if (!config.device.empty()) {
+    try {
+      config.backends = backends_for_device(config.device);
+    } catch (const Error& e) {
+      throw_error(e.kind(), fmt::format("compile: {}", e.what()));
+    }
+  }
   TS_CHECK(!config.backends.empty(), ErrorKind::kInvalidArgument,
            "compile: the list of backends is empty");
   const std::vector<std::string>& policies = dtype_policy_names();

@@ -126,3 +126,29 @@ TEST(Tensor, StrMentionsDtypeAndShape) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Device copies (the cuda backend) re-upload a buffer whose generation moved: every mutable
+// access moves it, const reads do not.
+TEST(Tensor, GenerationMovesOnMutableAccessOnly) {
+  Tensor t = Tensor::zeros(kF32, {4});
+  const uint64_t g0 = t.buffer()->generation();
+  const Tensor& c = t;
+  EXPECT_EQ(c.get(1), 0.0);
+  EXPECT_EQ(c.data<float>()[0], 0.f);
+  EXPECT_EQ(t.buffer()->generation(), g0);
+  t.set(1, 2.0);
+  const uint64_t g1 = t.buffer()->generation();
+  EXPECT_NE(g1, g0);
+  t.data<float>()[2] = 3.f;
+  EXPECT_NE(t.buffer()->generation(), g1);
+  Tensor view = t.reshape({2, 2});  // shares the buffer, and so the generation
+  const uint64_t g2 = t.buffer()->generation();
+  view.copy_from(Tensor::zeros(kF32, {2, 2}));
+  EXPECT_NE(t.buffer()->generation(), g2);
+}
+
+}  // namespace
+}  // namespace tessera

@@ -9,9 +9,11 @@
 //   std::vector<float> v = h.to_f32_vector();
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/dtype.h"
@@ -29,13 +31,26 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  void* data() { return data_; }
+  void* data() {
+    touch();
+    return data_;
+  }
   const void* data() const { return data_; }
   size_t size() const { return size_; }
+
+  // Changes whenever a mutable pointer to the data is handed out (data(), and through it
+  // Tensor::raw_data(), data<T>(), set(), copy_from()): copies kept elsewhere (a GPU's
+  // copy of a parameter) compare it with the value they saw to know whether the host data
+  // may have changed since. Reads through const access leave it alone.
+  uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
+  void touch() {
+    generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
  private:
   void* data_ = nullptr;
   size_t size_ = 0;
+  std::atomic<uint64_t> generation_{0};
 };
 
 class Tensor {
@@ -64,7 +79,9 @@ class Tensor {
   bool is_contiguous() const;
 
   void* raw_data() { return static_cast<char*>(buffer_->data()) + offset_; }
-  const void* raw_data() const { return static_cast<const char*>(buffer_->data()) + offset_; }
+  const void* raw_data() const {
+    return static_cast<const char*>(std::as_const(*buffer_).data()) + offset_;
+  }
   template <typename T>
   T* data() { return static_cast<T*>(raw_data()); }
   template <typename T>

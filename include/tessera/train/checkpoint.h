@@ -25,6 +25,9 @@ struct LoadOptions {
   // Non-empty: compile for these backends instead of the saved ones (the device is a
   // property of the run, not of the model).
   std::vector<std::string> backends;
+  // Non-empty: compile for this device ("cpu", "cuda", "auto"; CompileConfig::device),
+  // which then decides the backends.
+  std::string device;
 };
 
 // Throws Error naming the file and the record when it is missing, truncated or corrupt.
