@@ -10,6 +10,10 @@ std::vector<NodeTime> Executable::profile(std::span<const Tensor>) {
   throw_error(ErrorKind::kUnsupported, "this backend cannot time its nodes one by one");
 }
 
+const std::vector<Tensor>& Executable::outputs() const {
+  throw_error(ErrorKind::kUnsupported, "this backend does not keep its last outputs");
+}
+
 void BackendRegistry::add(std::unique_ptr<Backend> backend) {
   TS_CHECK(find(backend->name()) == nullptr, ErrorKind::kInvalidArgument,
            "backend '{}' is registered twice", backend->name());

@@ -1,5 +1,7 @@
 #include "tessera/backends/scheduler.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 #include "tessera/core/error.h"
@@ -12,6 +14,7 @@ namespace tessera {
 // are the values it takes from the program and whose outputs are the values it gives back.
 struct Program::Segment {
   std::unique_ptr<Executable> exe;
+  std::string backend;         // the backend's name, for profiles
   std::vector<ValueId> takes;  // program value ids, in the segment graph's input order
   std::vector<ValueId> gives;  // program value ids, in the segment graph's output order
   std::vector<Tensor> feed;
@@ -82,6 +85,7 @@ Program compile_program(const Graph& input_graph, const ProgramOptions& options)
     auto seg = std::make_unique<Program::Segment>();
     Backend& backend = runs.empty() ? cpu : *runs[0].first;
     seg->exe = backend.compile(g, options.compile);
+    seg->backend = std::string(backend.name());
     seg->takes = p.graph_inputs_;
     seg->gives = g.outputs();
     p.segments_.push_back(std::move(seg));
@@ -131,6 +135,7 @@ Program compile_program(const Graph& input_graph, const ProgramOptions& options)
       }
     }
     seg->exe = backend->compile(sub, options.compile);
+    seg->backend = std::string(backend->name());
     p.segments_.push_back(std::move(seg));
   }
   p.values_.resize(g.size());
@@ -138,7 +143,43 @@ Program compile_program(const Graph& input_graph, const ProgramOptions& options)
   return p;
 }
 
+namespace {
+
+// Profiles one segment (one run) into `times`.
+void profile_segment(Executable& exe, const std::string& backend, int index,
+                     std::span<const Tensor> feed, std::vector<ProfiledNode>& times) {
+  std::vector<NodeTime> t;
+  try {
+    t = exe.profile(feed);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kUnsupported) throw;
+    throw_error(ErrorKind::kUnsupported,
+                fmt::format("profile: backend '{}' (segment {}): {}", backend, index, e.what()));
+  }
+  const Graph* graph = exe.compiled_graph();
+  for (const NodeTime& n : t) times.push_back({index, backend, graph, n.id, n.seconds});
+}
+
+}  // namespace
+
 const std::vector<Tensor>& Program::run(std::span<const Tensor> inputs) {
+  return run_segments(inputs, nullptr);
+}
+
+std::vector<ProfiledNode> Program::profile(std::span<const Tensor> inputs) {
+  std::vector<ProfiledNode> times;
+  if (segments_.size() == 1) {  // the executable applies the updates; no outputs to hand on
+    TS_CHECK(inputs.size() == graph_inputs_.size(), ErrorKind::kInvalidArgument,
+             "the program takes {} inputs, got {}", graph_inputs_.size(), inputs.size());
+    profile_segment(*segments_[0]->exe, segments_[0]->backend, 0, inputs, times);
+  } else {
+    run_segments(inputs, &times);
+  }
+  return times;
+}
+
+const std::vector<Tensor>& Program::run_segments(std::span<const Tensor> inputs,
+                                                 std::vector<ProfiledNode>* times) {
   TS_CHECK(inputs.size() == graph_inputs_.size(), ErrorKind::kInvalidArgument,
            "the program takes {} inputs, got {}", graph_inputs_.size(), inputs.size());
   if (segments_.size() == 1) return segments_[0]->exe->run(inputs);
@@ -148,11 +189,15 @@ const std::vector<Tensor>& Program::run(std::span<const Tensor> inputs) {
     const Node& n = graph_.node(id);
     if (n.op == OpKind::kParameter || n.op == OpKind::kConstant) values_[id] = n.value;
   }
-  for (auto& seg : segments_) {
-    seg->feed.resize(seg->takes.size());
-    for (size_t i = 0; i < seg->takes.size(); ++i) seg->feed[i] = values_[seg->takes[i]];
-    const std::vector<Tensor>& out = seg->exe->run(seg->feed);
-    for (size_t i = 0; i < seg->gives.size(); ++i) values_[seg->gives[i]] = out[i];
+  for (size_t s = 0; s < segments_.size(); ++s) {
+    Segment& seg = *segments_[s];
+    seg.feed.resize(seg.takes.size());
+    for (size_t i = 0; i < seg.takes.size(); ++i) seg.feed[i] = values_[seg.takes[i]];
+    if (times != nullptr)
+      profile_segment(*seg.exe, seg.backend, static_cast<int>(s), seg.feed, *times);
+    // Profiling ran the segment; its outputs are kept by the executable until its next run.
+    const std::vector<Tensor>& out = times != nullptr ? seg.exe->outputs() : seg.exe->run(seg.feed);
+    for (size_t i = 0; i < seg.gives.size(); ++i) values_[seg.gives[i]] = out[i];
   }
   for (const Graph::Update& u : graph_.updates())
     graph_.mutable_node(u.parameter).value.copy_from(values_[u.value]);

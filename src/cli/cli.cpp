@@ -73,6 +73,7 @@ int run_cli(int argc, const char* const* argv) {
   add_generate_command(app);
   add_simulate_command(app);
   add_export_command(app);
+  add_profile_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

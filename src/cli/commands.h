@@ -15,6 +15,7 @@ void add_demo_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_profile_command(CLI::App& app);
 
 // What `tessera train` runs; `tessera demo` runs it with fixed settings.
 struct TrainArgs {

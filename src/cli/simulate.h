@@ -1,5 +1,6 @@
 // Internal: what the targets of `tessera simulate` share (simulate_command.cpp parses the
-// options and runs the TPU; simulate_fpga.cpp runs the FPGA, simulate_asic.cpp the ASIC).
+// options and runs the TPU; simulate_fpga.cpp runs the FPGA, simulate_asic.cpp the ASIC,
+// simulate_gpu.cpp the GPU model).
 #pragma once
 
 #include <cstdint>
@@ -59,5 +60,7 @@ FpgaBuild build_fpga(const SimulateArgs& a, const std::string& spec, ModelSource
 void run_simulate_fpga(const SimulateArgs& a, const std::string& spec);
 // `spec`: what follows "asic:" in --target.
 void run_simulate_asic(const SimulateArgs& a, const std::string& spec);
+// `spec`: what follows "gpu:" in --target.
+void run_simulate_gpu(const SimulateArgs& a, const std::string& spec);
 
 }  // namespace tessera::cli

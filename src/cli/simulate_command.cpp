@@ -1,5 +1,6 @@
 // `tessera simulate --target tpu[:preset|config.yaml|scalesim.cfg] MODEL`: the model's
-// inference (or, with --train, its whole training step) costed on a simulated accelerator.
+// inference (or, with --train, its whole training step) costed on a simulated accelerator
+// (fpga, asic and gpu targets: simulate_fpga.cpp, simulate_asic.cpp, simulate_gpu.cpp).
 #include <fmt/core.h>
 
 #include <map>
@@ -74,7 +75,7 @@ std::string tpu_spec(const std::string& target) {
   size_t colon = target.find(':');
   std::string name = target.substr(0, colon);
   TS_CHECK(name == "tpu", ErrorKind::kInvalidArgument,
-           "--target '{}': unknown target '{}' (known: tpu, fpga, asic)", target, name);
+           "--target '{}': unknown target '{}' (known: tpu, fpga, asic, gpu)", target, name);
   return colon == std::string::npos ? std::string() : target.substr(colon + 1);
 }
 
@@ -201,6 +202,10 @@ void run_simulate(const SimulateArgs& a) {
   }
   TS_CHECK(a.precision.empty() && a.reuse_factor == 0, ErrorKind::kInvalidArgument,
            "--precision and --reuse-factor are FPGA options (--target fpga…)");
+  if (a.target == "gpu" || a.target.rfind("gpu:", 0) == 0) {
+    run_simulate_gpu(a, a.target.size() > 4 ? a.target.substr(4) : std::string());
+    return;
+  }
   sim::TpuConfig config = sim::load_tpu_target(tpu_spec(a.target));
   if (!a.fidelity.empty()) config.fidelity = sim::parse_fidelity(a.fidelity, "--fidelity");
   const std::string spec = tpu_spec(a.target);
@@ -246,8 +251,9 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("MODEL", a->model, "Zoo model, YAML spec or checkpoint");
   cmd->add_option("--target", a->target,
                   "tpu[:tpu-v1|tpu-v4|edge-tpu|CONFIG.yaml|SCALESIM.cfg] (default tpu = "
-                  "tpu-v4), fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml] or "
-                  "asic[:eyeriss|ws-16x16|os-16x16|nvdla-like|edge-npu|ARCH.yaml]")
+                  "tpu-v4), fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml], "
+                  "asic[:eyeriss|ws-16x16|os-16x16|nvdla-like|edge-npu|ARCH.yaml] or "
+                  "gpu[:t4|a100|h100|h200|CONFIG.yaml] (default gpu = h100)")
       ->capture_default_str();
   cmd->add_flag("--train", a->train, "Simulate a whole training step (forward, backward, update)");
   cmd->add_option("--batch", a->batch, "Samples per step")

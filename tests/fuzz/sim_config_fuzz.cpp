@@ -1,8 +1,8 @@
 // libFuzzer target for the simulators' config parsers: TPU YAML configs, SCALE-Sim .cfg files,
 // SCALE-Sim topology .csv files, hls4ml-style FPGA configs, precision strings, and Timeloop
-// v0.4 architectures, problems, mappings and Accelergy ERT / ART tables. The first byte picks
-// the parser; any text must parse or fail with a tessera::Error naming the file and line,
-// never crash.
+// v0.4 architectures, problems, mappings, Accelergy ERT / ART tables and GPU YAML configs. The
+// first byte picks the parser; any text must parse or fail with a tessera::Error naming the
+// file and line, never crash.
 #include <cstdint>
 #include <string>
 
@@ -10,6 +10,7 @@
 #include "tessera/sim/fpga/fpga_config.h"
 #include "tessera/sim/asic/timeloop.h"
 #include "tessera/sim/fpga/precision.h"
+#include "tessera/sim/gpu/gpu_config.h"
 #include "tessera/sim/tpu/scalesim.h"
 #include "tessera/sim/tpu/tpu_config.h"
 
@@ -17,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
-    switch (data[0] % 10) {
+    switch (data[0] % 11) {
       case 0: tessera::sim::parse_tpu_config(text, "fuzz.yaml"); break;
       case 1: tessera::sim::parse_scalesim_config(text, "fuzz.cfg"); break;
       case 2: tessera::sim::parse_scalesim_topology(text, "fuzz.csv"); break;
@@ -50,11 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         tessera::sim::parse_accelergy_ert(text, "ERT.yaml", t);
         break;
       }
-      default: {
+      case 9: {
         tessera::sim::AccelergyTables t;
         tessera::sim::parse_accelergy_art(text, "ART.yaml", t);
         break;
       }
+      default: tessera::sim::parse_gpu_config(text, "fuzz_gpu.yaml"); break;
     }
   } catch (const tessera::Error&) {
   }

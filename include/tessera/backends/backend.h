@@ -47,6 +47,10 @@ class Executable {
   // Runs once like run() (same effects, outputs valid afterwards) and returns the time of
   // each node that ran, in execution order. Throws kUnsupported when the backend cannot.
   virtual std::vector<NodeTime> profile(std::span<const Tensor> inputs);
+  // The outputs of the last run() or profile() (what run() returns), valid until the next
+  // one: Program::profile hands them on from segment to segment. Throws kUnsupported when
+  // the backend does not keep them.
+  virtual const std::vector<Tensor>& outputs() const;
 };
 
 class Backend {

@@ -10,6 +10,12 @@
 // go in ProgramOptions::custom and are tried before the named ones:
 //
 //   Program q = compile_program(graph, {.batch = 32, .custom = {my_backend}});
+//
+// Program::profile runs once like run() and says how long each node took, on which backend,
+// as a node of which segment's compiled graph:
+//
+//   for (const ProfiledNode& n : p.profile({x, y}))
+//     fmt::print("{} {} {:.1f} us\n", n.backend, n.graph->node(n.id).name, n.seconds * 1e6);
 #pragma once
 
 #include <cstdint>
@@ -30,6 +36,16 @@ struct ProgramOptions {
   std::vector<std::shared_ptr<Backend>> custom;
 };
 
+// One node's time in a profiled run (Program::profile).
+struct ProfiledNode {
+  int segment = 0;               // the compiled segment that ran it
+  std::string backend;           // that segment's backend
+  const Graph* graph = nullptr;  // its compiled graph (Executable::compiled_graph()), owned by
+                                 // the program; nullptr when the backend exposes none
+  ValueId id = kNoValue;         // the node in `graph`
+  double seconds = 0;
+};
+
 class Program {
  public:
   Program() = default;
@@ -38,6 +54,10 @@ class Program {
   ~Program();
 
   const std::vector<Tensor>& run(std::span<const Tensor> inputs);
+  // Runs once like run() (the same effects, parameter updates included) and returns every
+  // node that ran, segment by segment in execution order, with its time. Throws
+  // kUnsupported naming the backend when one cannot time its nodes.
+  std::vector<ProfiledNode> profile(std::span<const Tensor> inputs);
   const Graph& graph() const { return graph_; }  // the specialized graph
   // Which backend runs each node of graph(), for reports.
   const std::vector<std::string>& assignment() const { return assignment_; }
@@ -47,6 +67,9 @@ class Program {
  private:
   friend Program compile_program(const Graph& g, const ProgramOptions& options);
   struct Segment;
+  // run() and profile(): with `times`, every segment is profiled into it.
+  const std::vector<Tensor>& run_segments(std::span<const Tensor> inputs,
+                                          std::vector<ProfiledNode>* times);
   Graph graph_;
   std::vector<std::string> assignment_;
   std::vector<std::unique_ptr<Segment>> segments_;
