@@ -75,6 +75,7 @@ class CudaExecutable final : public Executable {
 
   int64_t arena_bytes() const override { return plan_.arena_bytes; }
   const Graph* compiled_graph() const override { return &graph_; }
+  const std::vector<Tensor>& outputs() const override { return outputs_; }
 
   std::vector<NodeTime> profile(std::span<const Tensor> inputs) override {
     if (events_.empty()) {
