@@ -15,17 +15,20 @@ packages=(
   dataset-fashion-mnist                   # the default dataset
   libcli11-dev                            # the tessera command line
   nlohmann-json3-dev                      # JSON results and reports
+  libonnx-dev libprotobuf-dev             # ONNX import and export
   verilator                               # FPGA: co-simulation of the generated Verilog
   yosys                                   # FPGA: synthesis counts (synth_xilinx, synth_ecp5)
 )
 
+# --onnx-fixtures: what scripts/make-onnx-fixtures.py needs (PyTorch's ONNX exporter).
 # --bench: also what the PyTorch comparison (scripts/run-peers.sh) and the SCALE-Sim
 # comparison (scripts/run-scalesim-compare.sh, with a SCALE-Sim checkout) need.
 # PyTorch is large, so it is not in the default list.
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-numpy python3-tqdm) ;;
-    *) echo "install-deps: unknown option $arg (known: --bench)" >&2; exit 1 ;;
+    --onnx-fixtures) packages+=(python3-torch python3-numpy python3-onnx) ;;
+    *) echo "install-deps: unknown option $arg (known: --bench, --onnx-fixtures)" >&2; exit 1 ;;
   esac
 done
 

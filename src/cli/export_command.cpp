@@ -1,6 +1,7 @@
-// `tessera export --format verilog|hls MODEL OUTDIR`: the model as an hls4ml-style fixed-point
-// network, written as synthesizable Verilog with a testbench (checked, with --cosim N, by
-// Verilator against the bit-exact C++ model on N test samples) or as C++ for Vitis HLS.
+// `tessera export --format verilog|hls|onnx MODEL OUT`: the model as an hls4ml-style
+// fixed-point network, written as synthesizable Verilog with a testbench (checked, with
+// --cosim N, by Verilator against the bit-exact C++ model on N test samples) or as C++ for
+// Vitis HLS, into the directory OUT; or its inference graph as the ONNX file OUT.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "simulate.h"
 #include "tessera/core/atomic_file.h"
 #include "tessera/core/error.h"
+#include "tessera/io/onnx.h"
 #include "tessera/sim/fpga/cosim.h"
 #include "tessera/sim/fpga/fixed_evaluator.h"
 #include "tessera/sim/fpga/hls_export.h"
@@ -61,8 +63,21 @@ nlohmann::json cosimulate(const ExportArgs& a, const FpgaBuild& b) {
           {"run_seconds", r.run_seconds}};
 }
 
+// `--format onnx`: the model's inference graph as an ONNX file (opset 17).
+void run_export_onnx(const ExportArgs& a) {
+  TS_CHECK(a.cosim == 0, ErrorKind::kInvalidArgument,
+           "--cosim runs Verilator on the Verilog export (--format verilog)");
+  ModelSource m = open_model(a.net.model, 0, {"cpu"});
+  export_onnx(m.model, a.outdir);
+  fmt::print("wrote {} (ONNX opset 17, {} parameters)\n", a.outdir, m.model.net().count_params());
+  write_json(a.net.json, {{"command", "export"}, {"format", "onnx"}, {"model", m.name},
+                          {"output", a.outdir}, {"opset", 17},
+                          {"parameters", m.model.net().count_params()}});
+}
+
 void run_export(const ExportArgs& a) {
   apply_threads(a.net.threads);
+  if (a.format == "onnx") return run_export_onnx(a);
   const std::string& t = a.net.target;
   TS_CHECK(t == "fpga" || t.rfind("fpga:", 0) == 0, ErrorKind::kInvalidArgument,
            "--target '{}': export writes FPGA designs (fpga[:device | config.yaml])", t);
@@ -98,12 +113,15 @@ void add_export_command(CLI::App& app) {
   auto a = std::make_shared<ExportArgs>();
   a->net.target = "fpga";
   CLI::App* cmd = app.add_subcommand(
-      "export", "Write a model as an FPGA design: Verilog with a testbench, or Vitis HLS C++");
-  cmd->add_option("--format", a->format, "verilog or hls")
+      "export",
+      "Write a model as an FPGA design (Verilog with a testbench, or Vitis HLS C++) or as ONNX");
+  cmd->add_option("--format", a->format, "verilog, hls or onnx")
       ->required()
-      ->check(CLI::IsMember({"verilog", "hls"}));
-  cmd->add_option("MODEL", a->net.model, "Zoo model, YAML spec or checkpoint")->required();
-  cmd->add_option("OUTDIR", a->outdir, "Directory to write (created)")->required();
+      ->check(CLI::IsMember({"verilog", "hls", "onnx"}));
+  cmd->add_option("MODEL", a->net.model, "Zoo model, YAML spec, checkpoint or ONNX file")
+      ->required();
+  cmd->add_option("OUT", a->outdir, "Directory to write (created); the .onnx file for --format onnx")
+      ->required();
   cmd->add_option("--target", a->net.target,
                   "fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml]: the precisions "
                   "and reuse factors")

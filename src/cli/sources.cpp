@@ -11,6 +11,7 @@
 #include "tessera/cli/model_spec.h"
 #include "tessera/core/error.h"
 #include "tessera/data/loaders.h"
+#include "tessera/io/onnx.h"
 #include "tessera/train/checkpoint.h"
 
 namespace tessera::cli {
@@ -88,6 +89,10 @@ ModelSource open_model(const std::string& arg, uint64_t seed,
   if (ends_with(arg, ".yaml") || ends_with(arg, ".yml")) {
     ModelSpec spec = load_model_spec(arg);
     return {build_model(spec, seed), spec.name, "spec", spec.compile};
+  }
+  if (is_onnx_path(arg)) {
+    Model model = import_onnx(arg);
+    return {std::move(model), arg, "onnx", std::nullopt};
   }
   Model model = load_model(arg, {.backends = backends});
   std::optional<CompileConfig> config;

@@ -7,6 +7,7 @@
 #include "nn_internal.h"
 #include "tessera/core/error.h"
 #include "tessera/nn/conv_layers.h"
+#include "tessera/nn/graph_layer.h"
 #include "tessera/nn/initializers.h"
 #include "tessera/nn/normalization.h"
 
@@ -399,6 +400,8 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
       layer = Add(name);
     } else if (class_name == "Concatenate") {
       layer = Concatenate(config.value("axis", int64_t{-1}), name);
+    } else if (class_name == "GraphLayer") {
+      layer = GraphLayer(graph_fragment_from_json(config.at("graph")), name);  // imported graphs
     } else if ((layer = sequence_layer_from_config(class_name, config)) != nullptr) {
       // Embedding, attention and normalization layers (sequence_layers_json.cpp).
     } else if (LayerPtr conv = conv_layer_from_config(class_name, config)) {
@@ -410,7 +413,7 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
                   fmt::format("unknown layer class '{}' (known: Dense, Activation, Dropout, "
                               "Flatten, Reshape, Add, Concatenate, Conv1D, Conv2D, "
                               "DepthwiseConv2D, MaxPooling2D, AveragePooling2D, "
-                              "GlobalAveragePooling2D, BatchNormalization, {})",
+                              "GlobalAveragePooling2D, BatchNormalization, GraphLayer, {})",
                               class_name, sequence_layer_names()));
     }
     if (config.contains("input_shape")) layer->set_input_shape(json_shape(config["input_shape"]));

@@ -1,5 +1,5 @@
-// Where the tessera command gets its models and data: a zoo name, a YAML spec or a
-// checkpoint for models; a built-in dataset or a file for data. Every check a user can
+// Where the tessera command gets its models and data: a zoo name, a YAML spec, an ONNX file
+// or a checkpoint for models; a built-in dataset or a file for data. Every check a user can
 // fail (shape mismatch, label out of range, NaN) happens here, before any training, with a
 // message naming the file, the record and the expectation.
 //
@@ -20,12 +20,13 @@ namespace tessera::cli {
 struct ModelSource {
   Model model;
   std::string name;  // the zoo or spec name, or the checkpoint's path
-  std::string kind;  // "zoo", "spec" or "checkpoint"
+  std::string kind;  // "zoo", "spec", "checkpoint" or "onnx"
   // The settings from the spec's `compile:` or the checkpoint (already applied then).
   std::optional<CompileConfig> compile;
 };
 
-// `arg` is a zoo name, a .yaml/.yml spec, or a checkpoint; `backends` is the device.
+// `arg` is a zoo name, a .yaml/.yml spec, an ONNX model (.onnx, imported) or a checkpoint;
+// `backends` is the device.
 ModelSource open_model(const std::string& arg, uint64_t seed,
                        const std::vector<std::string>& backends);
 
