@@ -61,7 +61,7 @@ void add_evaluate_command(CLI::App& app) {
   auto a = std::make_shared<EvaluateArgs>();
   CLI::App* cmd = app.add_subcommand(
       "evaluate", "Loss and metrics of a model (usually a checkpoint) on a dataset");
-  cmd->add_option("MODEL", a->model, "Checkpoint, zoo model or YAML spec")->required();
+  cmd->add_option("MODEL", a->model, "Checkpoint, zoo model, YAML spec or ONNX file")->required();
   cmd->add_option("--dataset", a->dataset,
                   "fashion-mnist, synthetic, FILE.csv, FILE.npz, text or text:FILE (default: "
                   "the built-in one that fits the model)");

@@ -240,7 +240,7 @@ void add_profile_command(CLI::App& app) {
       app.add_subcommand("profile",
                          "Time every node of a model's compiled program, beside the GPU model's "
                          "estimates");
-  cmd->add_option("MODEL", a->model, "Zoo model, YAML spec or checkpoint")->required();
+  cmd->add_option("MODEL", a->model, "Zoo model, YAML spec, checkpoint or ONNX file")->required();
   cmd->add_option("--batch", a->batch, "Samples per step")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));

@@ -248,7 +248,7 @@ void add_simulate_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "simulate", "Cycles, time, utilization, memory traffic and energy of a model on a "
                   "simulated accelerator");
-  cmd->add_option("MODEL", a->model, "Zoo model, YAML spec or checkpoint");
+  cmd->add_option("MODEL", a->model, "Zoo model, YAML spec, checkpoint or ONNX file");
   cmd->add_option("--target", a->target,
                   "tpu[:tpu-v1|tpu-v4|edge-tpu|CONFIG.yaml|SCALESIM.cfg] (default tpu = "
                   "tpu-v4), fpga[:xc7z020|xczu9eg|xcu250|lfe5u-85f|HLS4ML_CONFIG.yaml], "

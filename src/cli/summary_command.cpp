@@ -48,7 +48,7 @@ void add_summary_command(CLI::App& app) {
   auto a = std::make_shared<SummaryArgs>();
   CLI::App* cmd =
       app.add_subcommand("summary", "Print a model's layers, output shapes and parameter counts");
-  cmd->add_option("MODEL", a->model, "Zoo model, YAML spec or checkpoint (none: list the zoo)");
+  cmd->add_option("MODEL", a->model, "Zoo model, YAML spec, checkpoint or ONNX file (none: list the zoo)");
   cmd->add_flag("--list", a->list, "List the built-in models");
   add_json_option(cmd, &a->json);
   cmd->callback([a] { run_summary(*a); });

@@ -69,7 +69,7 @@ Outcome mutate(const std::string& valid, const Parser& parse, size_t step) {
 // Files named valid_* must load; every other seed is malformed and must be rejected.
 void replay_seed_corpus(const std::string& name, const Loader& load) {
   namespace fs = std::filesystem;
-  fs::path root = fs::path(__FILE__).parent_path().parent_path() / "fuzz" / "corpus" / name;
+  fs::path root = fs::path(TESSERA_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / name;
   if (!fs::is_directory(root)) GTEST_SKIP() << "no seed corpus at " << root;
   int files = 0;
   for (const auto& entry : fs::directory_iterator(root)) {
