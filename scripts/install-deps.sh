@@ -17,6 +17,7 @@ packages=(
   nlohmann-json3-dev                      # JSON results and reports
   verilator                               # FPGA: co-simulation of the generated Verilog
   yosys                                   # FPGA: synthesis counts (synth_xilinx, synth_ecp5)
+  openmpi-bin libopenmpi-dev              # the mpi strategy (mpirun -np N tessera train ...)
 )
 
 # --bench: also what the PyTorch comparison (scripts/run-peers.sh) and the SCALE-Sim

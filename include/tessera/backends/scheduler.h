@@ -38,6 +38,10 @@ class Program {
   ~Program();
 
   const std::vector<Tensor>& run(std::span<const Tensor> inputs);
+  // As run(), telling `listener` when each output is final (Executable::run_with_listener):
+  // during the run for a one-segment program, after it otherwise.
+  const std::vector<Tensor>& run_with_listener(std::span<const Tensor> inputs,
+                                               OutputListener& listener);
   const Graph& graph() const { return graph_; }  // the specialized graph
   // Which backend runs each node of graph(), for reports.
   const std::vector<std::string>& assignment() const { return assignment_; }
