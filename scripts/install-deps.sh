@@ -18,6 +18,7 @@ packages=(
   libonnx-dev libprotobuf-dev             # ONNX import and export
   verilator                               # FPGA: co-simulation of the generated Verilog
   yosys                                   # FPGA: synthesis counts (synth_xilinx, synth_ecp5)
+  openmpi-bin libopenmpi-dev              # the mpi strategy (mpirun -np N tessera train ...)
 )
 
 # --onnx-fixtures: what scripts/make-onnx-fixtures.py needs (PyTorch's ONNX exporter).

@@ -53,23 +53,44 @@ class KernelExecutable final : public Executable {
                                    : std::string("no tensor"));
       values_[input_ids_[i]] = inputs[i].contiguous();
     }
+    if (listener_ != nullptr)
+      for (size_t k : ready_at_start_) listener_->output_ready(k, values_[graph_.outputs()[k]]);
     for (Step& s : steps_) {
       std::chrono::steady_clock::time_point start;
       if (times_ != nullptr) start = std::chrono::steady_clock::now();
       for (const auto& [slot, value] : s.input_refs) s.inputs[slot] = values_[value];
-      if (s.kernel == nullptr) continue;  // an alias: storage already shared
+      if (s.kernel == nullptr) {  // an alias: storage already shared
+        if (listener_ != nullptr)
+          for (size_t k : s.outputs_ready) listener_->output_ready(k, values_[s.id]);
+        continue;
+      }
       KernelArgs args{graph_, s.id, graph_.node(s.id), s.inputs, values_[s.id]};
       s.kernel(args);
       if (times_ != nullptr)
         times_->push_back(
             {s.id, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                        .count()});
+      if (listener_ != nullptr)
+        for (size_t k : s.outputs_ready) listener_->output_ready(k, values_[s.id]);
     }
     for (const Graph::Update& u : graph_.updates()) {
       Tensor& param = graph_.mutable_node(u.parameter).value;
       if (param.raw_data() != values_[u.value].raw_data()) param.copy_from(values_[u.value]);
     }
     for (size_t i = 0; i < outputs_.size(); ++i) outputs_[i] = values_[graph_.outputs()[i]];
+    return outputs_;
+  }
+
+  const std::vector<Tensor>& run_with_listener(std::span<const Tensor> inputs,
+                                               OutputListener& listener) override {
+    listener_ = &listener;
+    try {
+      run(inputs);
+    } catch (...) {
+      listener_ = nullptr;
+      throw;
+    }
+    listener_ = nullptr;
     return outputs_;
   }
 
@@ -97,6 +118,7 @@ class KernelExecutable final : public Executable {
     KernelFn kernel;
     std::vector<Tensor> inputs;
     std::vector<std::pair<int, ValueId>> input_refs;  // slots that change per run
+    std::vector<size_t> outputs_ready;  // graph outputs final once this step has run
   };
 
   void bind(KernelLookup lookup) {
@@ -131,6 +153,18 @@ class KernelExecutable final : public Executable {
       steps_.push_back(std::move(s));
     }
     outputs_.resize(graph_.outputs().size());
+    // When each output is final: after the step computing it (outputs stay live to the end
+    // of the run, so nothing overwrites them), or at once for inputs and constants.
+    std::vector<int> step_of(graph_.size(), -1);
+    for (size_t i = 0; i < steps_.size(); ++i) step_of[steps_[i].id] = static_cast<int>(i);
+    for (size_t k = 0; k < graph_.outputs().size(); ++k) {
+      int s = step_of[graph_.outputs()[k]];
+      if (s < 0) {
+        ready_at_start_.push_back(k);
+      } else {
+        steps_[s].outputs_ready.push_back(k);
+      }
+    }
   }
 
   Graph graph_;
@@ -142,6 +176,8 @@ class KernelExecutable final : public Executable {
   std::vector<Step> steps_;
   std::vector<Tensor> outputs_;
   std::vector<NodeTime>* times_ = nullptr;  // set while profile() runs
+  std::vector<size_t> ready_at_start_;      // outputs that are inputs or constants
+  OutputListener* listener_ = nullptr;      // set while run_with_listener() runs
 };
 
 }  // namespace

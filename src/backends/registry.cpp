@@ -14,6 +14,13 @@ const std::vector<Tensor>& Executable::outputs() const {
   throw_error(ErrorKind::kUnsupported, "this backend does not keep its last outputs");
 }
 
+const std::vector<Tensor>& Executable::run_with_listener(std::span<const Tensor> inputs,
+                                                        OutputListener& listener) {
+  const std::vector<Tensor>& out = run(inputs);
+  for (size_t k = 0; k < out.size(); ++k) listener.output_ready(k, out[k]);
+  return out;
+}
+
 void BackendRegistry::add(std::unique_ptr<Backend> backend) {
   TS_CHECK(find(backend->name()) == nullptr, ErrorKind::kInvalidArgument,
            "backend '{}' is registered twice", backend->name());

@@ -206,3 +206,19 @@ const std::vector<Tensor>& Program::run_segments(std::span<const Tensor> inputs,
 }
 
 }  // namespace tessera
+
+namespace tessera {
+
+const std::vector<Tensor>& Program::run_with_listener(std::span<const Tensor> inputs,
+                                                      OutputListener& listener) {
+  if (segments_.size() == 1) {
+    TS_CHECK(inputs.size() == graph_inputs_.size(), ErrorKind::kInvalidArgument,
+             "the program takes {} inputs, got {}", graph_inputs_.size(), inputs.size());
+    return segments_[0]->exe->run_with_listener(inputs, listener);
+  }
+  const std::vector<Tensor>& out = run(inputs);
+  for (size_t k = 0; k < out.size(); ++k) listener.output_ready(k, out[k]);
+  return out;
+}
+
+}  // namespace tessera

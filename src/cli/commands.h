@@ -38,6 +38,13 @@ struct TrainArgs {
   bool recompute = false;
   int64_t gradient_accumulation_steps = 0;
   double clipnorm = 0.0, clipvalue = 0.0, global_clipnorm = 0.0;
+  // Distribution (docs/distributed.md): run properties, not saved with the model.
+  std::string strategy = "default";  // default | mirrored | mpi
+  int replicas = 2;                  // mirrored
+  bool deterministic = false;
+  double timeout = 60.0;  // seconds a collective waits for a silent rank
+  std::string checkpoint;        // saved (rank 0, atomically) at epoch ends
+  int64_t checkpoint_steps = 0;  // and every this many batches
 };
 nlohmann::json run_train(const TrainArgs& args);
 

@@ -3,9 +3,11 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <thread>
 
 #include "commands.h"
 #include "tessera/cli/sources.h"
+#include "tessera/comm/mpi_communicator.h"
 #include "tessera/core/error.h"
 #include "tessera/core/thread_pool.h"
 #include "tessera/train/checkpoint.h"
@@ -66,17 +68,39 @@ nlohmann::json history_json(const History& h) {
 
 }  // namespace
 
-nlohmann::json run_train(const TrainArgs& a) {
+nlohmann::json run_train(const TrainArgs& a_in) {
+  TrainArgs a = a_in;
+  // Under the mpi strategy rank 0 alone prints, saves and writes results; each of the ranks
+  // sharing a host gets its share of the cores unless --threads says otherwise.
+  bool leader = true;
+  if (a.strategy == "mpi") {
+    CommunicatorPtr world = mpi_world(a.timeout);
+    leader = world->rank() == 0;
+    if (a.threads == 0 && launched_by_mpirun()) {
+      int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+      a.threads = std::max(1, cores / mpi_local_size());
+    }
+    if (!leader) a.verbose = 0;
+  }
   apply_threads(a.threads);
+  // Rank 0's lines only.
+  auto say = [leader](const std::string& text) {
+    if (leader) {
+      fmt::print("{}", text);
+      std::fflush(stdout);
+    }
+  };
   const std::string& source = a.resume.empty() ? a.model : a.resume;
   ModelSource m = open_model(source, a.seed, {a.backend});
   Model& model = m.model;
   bool overrides = has_compile_flags(a);
   if (!model.compiled() || overrides) {
     if (model.compiled())
-      fmt::print("note: new compile settings: the optimizer state of '{}' is reset\n", source);
+      say(fmt::format("note: new compile settings: the optimizer state of '{}' is reset\n",
+                      source));
     model.compile(compile_config(a, m.compile));
   }
+  model.set_distribution(a.strategy, a.replicas, a.deterministic, a.timeout);
   const CompileConfig& config = model.compile_config();
 
   std::string dataset = a.dataset.empty() ? default_dataset(model) : a.dataset;
@@ -107,13 +131,21 @@ nlohmann::json run_train(const TrainArgs& a) {
       a.validation_split > 0
           ? static_cast<int64_t>(static_cast<double>(train.size()) * (1.0 - a.validation_split))
           : train.size();
-  fmt::print(
+  if (!a.checkpoint.empty())
+    fit.callbacks.push_back(
+        model_checkpoint({.filepath = a.checkpoint, .save_freq = a.checkpoint_steps}));
+  std::string replicas;
+  if (a.strategy == "mirrored") replicas = fmt::format(", {} replicas", a.replicas);
+  if (a.strategy == "mpi") replicas = fmt::format(", {} ranks", mpi_world(a.timeout)->size());
+  say(fmt::format(
       "Training {} ({} params) on {}: {} samples, epochs {}..{}, batch {}, {} lr {}, "
-      "backend {}, {} threads\n",
+      "backend {}, {} threads, strategy {}{}{}\n",
       m.name, model.net().count_params(), data.name, n_train, fit.initial_epoch + 1, fit.epochs,
       a.batch_size, config.optimizer, config.optimizer_options.learning_rate, a.backend,
-      num_threads());
-  std::fflush(stdout);
+      num_threads(), a.strategy, replicas, a.deterministic ? ", deterministic" : ""));
+  if (model.position().batch > 0 && model.position().batch_size == a.batch_size)
+    say(fmt::format("resuming epoch {} after batch {}\n", fit.initial_epoch + 1,
+                    model.position().batch));
 
   auto t0 = Clock::now();
   History history = model.fit(train, fit);
@@ -121,6 +153,7 @@ nlohmann::json run_train(const TrainArgs& a) {
 
   std::map<std::string, double> final_metrics;
   double eval_seconds = 0;
+  if (!leader) return {};  // the other ranks are done: rank 0 reports
   if (test) {
     auto t1 = Clock::now();
     final_metrics = model.evaluate(test->x, test->y, std::max<int64_t>(a.batch_size, 256));
@@ -159,6 +192,11 @@ nlohmann::json run_train(const TrainArgs& a) {
       {"dtype_policy", config.dtype_policy},
       {"recompute", config.recompute},
       {"gradient_accumulation_steps", config.optimizer_options.gradient_accumulation_steps},
+      {"strategy", a.strategy},
+      {"replicas", a.strategy == "mirrored" ? a.replicas
+                   : a.strategy == "mpi"    ? mpi_world(a.timeout)->size()
+                                            : 1},
+      {"deterministic", a.deterministic},
       {"seed", a.seed},
       {"params", model.net().count_params()},
       {"history", history_json(history)},
@@ -238,6 +276,30 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
   cmd->add_option("--save", a->save, "Save a checkpoint to FILE after training")->type_name("FILE");
+  cmd->add_option("--checkpoint", a->checkpoint,
+                  "Save a checkpoint to FILE (atomically) at the end of every epoch, and every "
+                  "--checkpoint-steps batches when given")
+      ->type_name("FILE");
+  cmd->add_option("--checkpoint-steps", a->checkpoint_steps,
+                  "With --checkpoint: also save every this many batches (the checkpoint "
+                  "records the position inside the epoch)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->add_option("--strategy", a->strategy,
+                  "default (one replica), mirrored (replicas as threads in this process) or mpi "
+                  "(one replica per MPI rank: mpirun -np N tessera train ...)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(strategy_names()));
+  cmd->add_option("--replicas", a->replicas, "Replicas of the mirrored strategy")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--deterministic", a->deterministic,
+                "Reduce gradients in a fixed order: 1, 2 or 4 replicas give bit-identical "
+                "weights (slower: each batch runs as 4 micro-batches)");
+  cmd->add_option("--timeout", a->timeout,
+                  "Seconds a replica waits for the others in a collective before stopping "
+                  "with an error naming the silent rank")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--resume", a->resume, "Continue training from the checkpoint FILE")
       ->type_name("FILE");
   add_threads_option(cmd, &a->threads);

@@ -353,6 +353,10 @@ void save_model(const Model& model, const std::string& path) {
   if (model.compiled()) {
     header["optimizer_config"] = const_cast<Model&>(model).optimizer()->config();
   }
+  // Saved inside an epoch: where its batches stopped, so a resumed fit goes on from there.
+  if (model.position().batch > 0)
+    header["position"] = {{"batch", model.position().batch},
+                          {"batch_size", model.position().batch_size}};
   std::string text = header.dump();
 
   std::string out;
@@ -435,6 +439,12 @@ Model load_model(const std::string& path, const LoadOptions& options) {
       r.fail(fmt::format("{} variable '{}' has no tensor in the file", key.first, key.second));
   }
   model.set_epoch(static_cast<int>(r.uint(c.header, "epoch", "header")));
+  if (c.header.contains("position")) {
+    const json& p = c.header.at("position");
+    if (!p.is_object()) r.fail("header field 'position' must be an object");
+    model.set_position({static_cast<int64_t>(r.uint(p, "batch", "position")),
+                        static_cast<int64_t>(r.uint(p, "batch_size", "position"))});
+  }
   return model;
 }
 

@@ -19,9 +19,20 @@ class ModelCheckpoint final : public Callback {
       : options_(std::move(o)), monitor_(options_.monitor, options_.mode, "model_checkpoint") {
     TS_CHECK(!options_.filepath.empty(), ErrorKind::kInvalidArgument,
              "model_checkpoint: empty filepath");
+    TS_CHECK(options_.save_freq >= 0, ErrorKind::kInvalidArgument,
+             "model_checkpoint: save_freq must be >= 0 (0: at epoch ends only), got {}",
+             options_.save_freq);
   }
 
   void on_train_begin(Model&, const Logs&) override { monitor_.reset(); }
+
+  void on_batch_end(Model& model, int64_t batch, const Logs& logs) override {
+    // The epoch's last batch is left to on_epoch_end, which records the whole epoch.
+    if (options_.save_freq <= 0 || (batch + 1) % options_.save_freq != 0 ||
+        batch + 1 >= params_.steps)
+      return;
+    save_model(model, path_for(model.epoch(), logs));
+  }
 
   void on_epoch_end(Model& model, int epoch, const Logs& logs) override {
     if (options_.save_best_only) {

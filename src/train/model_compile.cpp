@@ -9,6 +9,7 @@
 #include "model_internal.h"
 #include "tessera/backends/backend.h"
 #include "tessera/backends/device_select.h"
+#include "tessera/comm/mpi_communicator.h"
 #include "tessera/core/error.h"
 #include "tessera/ir/autodiff.h"
 #include "tessera/ir/builder.h"
@@ -61,9 +62,18 @@ std::vector<int32_t> layer_call_segments(const Graph& g, ValueId first_call_star
   return segment;
 }
 
-Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& optimizer,
-                        const TensorType& input_type, const TensorType& target_type, uint64_t seed,
-                        const CompileConfig& config) {
+// Forward (training mode), the weighted loss and the backward pass, before any optimizer.
+struct GradientStep {
+  Graph graph;  // x, y, sample_weight, step -> loss, y_pred; layer state updates
+  std::map<const Variable*, ValueId> params;
+  ValueId step = kNoValue;
+  std::vector<VariablePtr> trainable;
+  std::vector<ValueId> wrt, grads;  // kNoValue: the variable does not reach the loss
+};
+
+GradientStep build_gradient_step(const Functional& net, const Loss& loss_fn,
+                                 const TensorType& input_type, const TensorType& target_type,
+                                 uint64_t seed, const CompileConfig& config) {
   GraphBuilder b;
   CallContext ctx{b};
   ctx.training = true;
@@ -89,17 +99,16 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   // updates are; differentiate() keeps the updates of the graph it is given.
   for (const auto& [variable, value] : ctx.state_updates) b.update(ctx.param(variable), value);
 
-  std::vector<VariablePtr> trainable;
-  std::vector<ValueId> wrt;
+  GradientStep out;
   for (const VariablePtr& v : net.variables()) {
     if (!v->trainable) continue;
     auto it = ctx.params.find(v.get());
     if (it == ctx.params.end()) continue;  // not used by this graph
-    trainable.push_back(v);
-    wrt.push_back(it->second);
+    out.trainable.push_back(v);
+    out.wrt.push_back(it->second);
   }
   Graph forward = b.finish();
-  Gradients d = differentiate(forward, loss, wrt);
+  Gradients d = differentiate(forward, loss, out.wrt);
   // Under mixed precision the backward pass recasts the weights and the input it reads
   // rather than keep their bf16 copies alive from the forward pass to its end.
   std::vector<char> recast(forward.size(), 0);
@@ -118,14 +127,26 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
                                         : std::vector<int32_t>(forward.size(), -1);
     d.graph = recompute_activations(d.graph, forward.size(), segments, &d.grads, recast);
   }
-  GraphBuilder s(std::move(d.graph));
+  out.graph = std::move(d.graph);
+  out.params = ctx.params;  // the forward graph's ids are unchanged by differentiate
+  out.step = ctx.step;
+  out.grads = std::move(d.grads);
+  return out;
+}
+
+Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& optimizer,
+                        const TensorType& input_type, const TensorType& target_type, uint64_t seed,
+                        const CompileConfig& config) {
+  GradientStep g = build_gradient_step(net, loss_fn, input_type, target_type, seed, config);
+  GraphBuilder s(std::move(g.graph));
   CallContext octx{s};
   octx.training = true;
   octx.seed = seed;
-  octx.step = ctx.step;
-  octx.params = ctx.params;  // the forward graph's ids are unchanged by differentiate
+  octx.step = g.step;
+  octx.params = g.params;
   std::vector<ParamGrad> pairs;
-  for (size_t i = 0; i < trainable.size(); ++i) pairs.push_back({trainable[i], wrt[i], d.grads[i]});
+  for (size_t i = 0; i < g.trainable.size(); ++i)
+    pairs.push_back({g.trainable[i], g.wrt[i], g.grads[i]});
   const ValueId optimizer_start = s.graph().size();
   {
     GraphBuilder::ScopeGuard scope(s, "optimizer");
@@ -136,7 +157,78 @@ Graph build_train_graph(const Functional& net, const Loss& loss_fn, Optimizer& o
   return hoist_nodes(s.finish(), optimizer_start);
 }
 
+// The step split for the strategies: the gradient graph gives every gradient as an f32
+// output (after loss and y_pred), so it can be all-reduced before the optimizer runs; the
+// apply graph takes the reduced gradients as inputs and holds the optimizer's updates.
+void build_split_step(const Functional& net, const Loss& loss_fn, Optimizer& optimizer,
+                      const TensorType& input_type, const TensorType& target_type, uint64_t seed,
+                      const CompileConfig& config, Graph& grad_graph, Graph& apply_graph,
+                      std::vector<VariablePtr>& grad_variables) {
+  GradientStep g = build_gradient_step(net, loss_fn, input_type, target_type, seed, config);
+  GraphBuilder s(std::move(g.graph));
+  grad_variables.clear();
+  for (size_t i = 0; i < g.trainable.size(); ++i) {
+    if (g.grads[i] == kNoValue) continue;  // the optimizer skips it as well
+    ValueId grad = g.grads[i];
+    if (s.dtype(grad) != kF32) grad = s.cast(grad, kF32);
+    s.output(grad);
+    grad_variables.push_back(g.trainable[i]);
+  }
+  grad_graph = s.finish();
+
+  GraphBuilder a;
+  CallContext actx{a};
+  actx.training = true;
+  actx.seed = seed;
+  std::vector<ParamGrad> pairs;
+  for (const VariablePtr& v : grad_variables) {
+    ValueId grad = a.input("grad:" + v->name, kF32, v->value.shape());
+    pairs.push_back({v, actx.param(v), grad});
+  }
+  {
+    GraphBuilder::ScopeGuard scope(a, "optimizer");
+    optimizer.apply(actx, pairs);
+  }
+  apply_graph = a.finish();
+}
+
+void check_distribution(const std::string& strategy, int replicas, double timeout_seconds) {
+  const std::vector<std::string>& strategies = strategy_names();
+  if (std::find(strategies.begin(), strategies.end(), strategy) == strategies.end())
+    throw_error(ErrorKind::kInvalidArgument,
+                fmt::format("compile: strategy '{}' is unknown (expected default, mirrored or "
+                            "mpi)",
+                            strategy));
+  TS_CHECK(replicas >= 0 && replicas <= 256, ErrorKind::kInvalidArgument,
+           "compile: replicas must be in [1, 256] (0: the default, 2), got {}", replicas);
+  TS_CHECK(timeout_seconds > 0, ErrorKind::kInvalidArgument,
+           "compile: timeout_seconds must be > 0, got {}", timeout_seconds);
+  TS_CHECK(strategy != "mpi" || mpi_available(), ErrorKind::kUnsupported,
+           "compile: strategy 'mpi' needs a build with MPI (configure with -DTESSERA_MPI=ON "
+           "and install libopenmpi-dev)");
+}
+
 }  // namespace
+
+void Model::set_distribution(const std::string& strategy, int replicas, bool deterministic,
+                             double timeout_seconds) {
+  TS_CHECK(compiled(), ErrorKind::kInvalidArgument,
+           "set_distribution: the model is not compiled: call compile() first");
+  check_distribution(strategy, replicas, timeout_seconds);
+  bool rebuild = (strategy != "default" || deterministic) &&
+                 (config_.strategy == "default" && !config_.deterministic);
+  config_.strategy = strategy;
+  config_.replicas = replicas;
+  config_.deterministic = deterministic;
+  config_.timeout_seconds = timeout_seconds;
+  // The split step is built once the model has a strategy; the optimizer keeps its slots.
+  if (rebuild) build_graphs(compiled_ ? compiled_->train_seed : 0);
+}
+
+const std::vector<std::string>& strategy_names() {
+  static const std::vector<std::string> names = {"default", "mirrored", "mpi"};
+  return names;
+}
 
 const std::vector<std::string>& dtype_policy_names() {
   static const std::vector<std::string> names = {"float32", "mixed_bfloat16"};
@@ -163,6 +255,7 @@ void Model::compile(CompileConfig config) {
                 fmt::format("compile: dtype_policy '{}' is unknown (expected float32 or "
                             "mixed_bfloat16)",
                             config.dtype_policy));
+  check_distribution(config.strategy, config.replicas, config.timeout_seconds);
   for (const std::string& name : config.backends) {
     if (backend_registry().find(name) == nullptr) {
       std::string known;
@@ -231,9 +324,13 @@ void Model::build_graphs(uint64_t seed) {
     b.output(y_pred);
     c->eval_graph = b.finish();
   }
-  if (optimizer_)
+  if (optimizer_) {
     c->train_graph =
         build_train_graph(f, *loss_, *optimizer_, c->input_type, c->target_type, seed, config_);
+    if (config_.strategy != "default" || config_.deterministic)
+      build_split_step(f, *loss_, *optimizer_, c->input_type, c->target_type, seed, config_,
+                       c->grad_graph, c->apply_graph, c->grad_variables);
+  }
   compiled_ = std::move(c);
 }
 

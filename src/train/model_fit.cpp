@@ -9,7 +9,6 @@
 #include "tessera/core/error.h"
 
 namespace tessera {
-namespace {
 
 // The class of each sample: the label, the arg-max of a one-hot row, or the rounded binary
 // target, as Keras maps class_weight to sample_weight.
@@ -34,7 +33,17 @@ void fill_class_weights(const Tensor& y, const std::map<int64_t, double>& class_
   }
 }
 
-}  // namespace
+int64_t Model::batches_to_skip(int epoch, const FitOptions& options) {
+  if (epoch != options.initial_epoch || epoch != epoch_ || position_.batch <= 0) return 0;
+  if (position_.batch_size != options.batch_size) {
+    fmt::print(stderr,
+               "note: the checkpoint stopped after batch {} of epoch {} with batch size {}; "
+               "with batch size {} the epoch starts again from its first batch\n",
+               position_.batch, epoch + 1, position_.batch_size, options.batch_size);
+    return 0;
+  }
+  return position_.batch;
+}
 
 History Model::fit(const Tensor& x, const Tensor& y, FitOptions options) {
   return fit(Dataset{x, y, "training data"}, std::move(options));
@@ -106,6 +115,8 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
                         .steps = steps,
                         .verbose = options.verbose};
   for (const CallbackPtr& cb : callbacks) cb->set_params(params);
+  if (config_.strategy != "default" || config_.deterministic)
+    return fit_replicated(train, val, options, callbacks);
 
   History history;
   Logs epoch_logs;
@@ -124,6 +135,8 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
       double loss_sum = 0;
       int64_t seen = 0;
       BatchIterator it(train, options.batch_size, options.shuffle, options.seed, epoch);
+      // A resumed fit continues where the checkpoint's epoch stopped.
+      for (int64_t skip = batches_to_skip(epoch, options); skip > 0 && it.next();) --skip;
       while (it.next()) {
         const Tensor& bx = it.x();
         const Tensor& by = it.y();
@@ -154,6 +167,7 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
         loss_sum += loss * static_cast<double>(count);
         seen += count;
         *batch_loss = loss_sum / static_cast<double>(seen);
+        position_ = {it.batch_index() + 1, options.batch_size};
         for (size_t i = 0; i < metrics_.size(); ++i) {
           metrics_[i]->update(out[1], by, nullptr);
           *batch_metric[i] = metrics_[i]->result();
@@ -169,6 +183,7 @@ History Model::fit(const Dataset& train_in, FitOptions options) {
         for (const auto& [name, value] : v) epoch_logs["val_" + name] = value;
       }
       epoch_ = epoch + 1;  // completed: what a checkpoint written now must record
+      position_ = {0, options.batch_size};
       for (const auto& [name, value] : epoch_logs) history.history[name].push_back(value);
       history.epochs.push_back(epoch);
       for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(*this, epoch, epoch_logs);

@@ -32,6 +32,18 @@ struct CompileOptions {
   bool eliminate_common_subexpressions = true;
 };
 
+// Told by Executable::run_with_listener when a graph output holds its final value, so that
+// work on it (a gradient's all-reduce) can start while the rest of the graph runs.
+class OutputListener {
+ public:
+  // `index` is the output's position in Graph::outputs(); `value` stays valid, and is not
+  // written again, until the run returns.
+  virtual void output_ready(size_t index, const Tensor& value) = 0;
+
+ protected:
+  ~OutputListener() = default;
+};
+
 class Executable {
  public:
   virtual ~Executable() = default;
@@ -51,6 +63,12 @@ class Executable {
   // one: Program::profile hands them on from segment to segment. Throws kUnsupported when
   // the backend does not keep them.
   virtual const std::vector<Tensor>& outputs() const;
+  // Runs like run() and calls listener.output_ready(k, value) for every output k, as early
+  // as the backend knows that the value is final. The default calls it for every output, in
+  // order, after run(): correct for any backend; the host-kernel executable calls it right
+  // after the node that computes the output.
+  virtual const std::vector<Tensor>& run_with_listener(std::span<const Tensor> inputs,
+                                                       OutputListener& listener);
 };
 
 class Backend {

@@ -58,6 +58,10 @@ class Program {
   // node that ran, segment by segment in execution order, with its time. Throws
   // kUnsupported naming the backend when one cannot time its nodes.
   std::vector<ProfiledNode> profile(std::span<const Tensor> inputs);
+  // As run(), telling `listener` when each output is final (Executable::run_with_listener):
+  // during the run for a one-segment program, after it otherwise.
+  const std::vector<Tensor>& run_with_listener(std::span<const Tensor> inputs,
+                                               OutputListener& listener);
   const Graph& graph() const { return graph_; }  // the specialized graph
   // Which backend runs each node of graph(), for reports.
   const std::vector<std::string>& assignment() const { return assignment_; }

@@ -67,6 +67,9 @@ struct ModelCheckpointOptions {
   std::string monitor = "val_loss";
   bool save_best_only = false;
   std::string mode = "auto";
+  // > 0: also save every this many batches inside an epoch (Keras' integer save_freq); the
+  // checkpoint records the position, so a resumed fit continues from the next batch.
+  int64_t save_freq = 0;
 };
 CallbackPtr model_checkpoint(ModelCheckpointOptions options);
 

@@ -11,6 +11,9 @@
 //   History h = model.fit(x_train, y_train, {.epochs = 10, .batch_size = 32,
 //                                            .validation_data = Dataset{x_test, y_test}});
 //   Tensor probs = model.predict(x_test);
+//
+// Data parallelism (docs/distributed.md): `.strategy = "mirrored"` (replicas as threads) or
+// "mpi" (under `mpirun -np N`) in compile(); the batch size stays the global batch.
 #pragma once
 
 #include <map>
@@ -53,6 +56,22 @@ struct CompileConfig {
   // activations are not kept for the backward pass but recomputed there just before their
   // first use (ir/recompute.h). Less memory for one more forward pass of each layer.
   bool recompute = false;
+  // Added with the strategies (docs/distributed.md). Mirrored: replicas (threads) in this
+  // process, >= 1 (0: 2). Every collective (gradient all-reduce, broadcast) of the mirrored
+  // and mpi strategies fails with an error naming the silent rank after this many seconds.
+  int replicas = 0;
+  double timeout_seconds = 60.0;
+};
+
+// The strategies compile() accepts ("default", "mirrored", "mpi").
+const std::vector<std::string>& strategy_names();
+
+// Where a fit stopped inside an epoch: `batch` batches of size `batch_size` of epoch
+// Model::epoch() are done (0: at an epoch boundary). Checkpoints save it; fit() resumes there
+// when the batch size matches (the shuffled order depends only on the seed and the epoch).
+struct TrainPosition {
+  int64_t batch = 0;
+  int64_t batch_size = 0;
 };
 
 // The dtype policies compile() accepts ("float32", "mixed_bfloat16").
@@ -87,6 +106,11 @@ class Model {
   Model& operator=(Model&&) noexcept;
 
   void compile(CompileConfig config);
+  // Changes how fit() spreads the step over replicas (CompileConfig's strategy, replicas,
+  // deterministic, timeout_seconds) and keeps the weights and the optimizer's state: a
+  // property of the run, so a checkpoint resumes under another strategy or replica count.
+  void set_distribution(const std::string& strategy, int replicas, bool deterministic,
+                        double timeout_seconds);
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
   History fit(const Dataset& train, FitOptions options = {});
   // Loss and metrics over the data, as Keras' evaluate(return_dict=True).
@@ -110,6 +134,8 @@ class Model {
   // Training steps (batches) taken: the optimizer's counter, times k plus the pending
   // gradients with gradient accumulation (Optimizer::steps_seen).
   int64_t step() const { return step_; }
+  const TrainPosition& position() const { return position_; }
+  void set_position(TrainPosition p) { position_ = p; }
   // The compiled step graphs (for reports and simulators); valid after compile().
   const Graph& train_graph() const;
   const Graph& predict_graph();
@@ -127,6 +153,12 @@ class Model {
   // that loses nothing. Throws Error naming `what`, the expected and the actual type.
   Dataset prepare_data(const Dataset& data, const std::string& what, bool with_targets);
   Logs evaluate_dataset(const Dataset& data, int64_t batch_size);
+  // fit() under the mirrored and mpi strategies and deterministic reduction
+  // (replicated_fit.cpp): gradients computed per replica, all-reduced, then applied.
+  History fit_replicated(const Dataset& train, const std::optional<Dataset>& val,
+                         const FitOptions& options, std::vector<CallbackPtr>& callbacks);
+  // Batches of epoch `epoch` that a resumed fit skips (position()).
+  int64_t batches_to_skip(int epoch, const FitOptions& options);
   CompileConfig config_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
@@ -134,6 +166,7 @@ class Model {
   std::unique_ptr<Compiled> compiled_;
   int epoch_ = 0;
   int64_t step_ = 0;
+  TrainPosition position_;
 };
 
 class Sequential : public Model {
