@@ -18,6 +18,7 @@ packages=(
   libonnx-dev libprotobuf-dev             # ONNX import and export
   verilator                               # FPGA: co-simulation of the generated Verilog
   yosys                                   # FPGA: synthesis counts (synth_xilinx, synth_ecp5)
+  chromium                                # the HTML report's browser test (headless)
 )
 
 # --onnx-fixtures: what scripts/make-onnx-fixtures.py needs (PyTorch's ONNX exporter).
