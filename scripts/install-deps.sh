@@ -19,6 +19,7 @@ packages=(
   verilator                               # FPGA: co-simulation of the generated Verilog
   yosys                                   # FPGA: synthesis counts (synth_xilinx, synth_ecp5)
   openmpi-bin libopenmpi-dev              # the mpi strategy (mpirun -np N tessera train ...)
+  chromium                                # the HTML report's browser test (headless)
 )
 
 # --onnx-fixtures: what scripts/make-onnx-fixtures.py needs (PyTorch's ONNX exporter).
