@@ -74,6 +74,9 @@ int run_cli(int argc, const char* const* argv) {
   add_simulate_command(app);
   add_export_command(app);
   add_profile_command(app);
+  add_compare_command(app);
+  add_explore_command(app);
+  add_advise_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,13 +11,16 @@ void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_summary_command(CLI::App& app);
-void add_demo_command(CLI::App& app);
+void add_demo_command(CLI::App& app);  // compare_command.cpp
 void add_generate_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_profile_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
+void add_explore_command(CLI::App& app);
+void add_advise_command(CLI::App& app);
 
-// What `tessera train` runs; `tessera demo` runs it with fixed settings.
+// What `tessera train` runs; compare, explore and advise run it for --train.
 struct TrainArgs {
   std::string model;
   std::string dataset;  // empty: the built-in dataset that fits the model
