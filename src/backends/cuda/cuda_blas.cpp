@@ -106,11 +106,11 @@ Lowered lower_matmul(LowerContext& c, ValueId id) {
   cublasHandle_t h = c.cublas;
   const std::string where = g.describe(id);
   const int64_t mn = geo.m * geo.n;
-  return {"cublas gemm", [=](const LaunchEnv&) {
+  return {"cublas gemm", [=](const LaunchEnv& e) {
             const float one = 1.f, zero = 0.f;
             if (mn == 0 || batch == 0) return;
             if (k == 0) {  // an empty sum: zeros (cuBLAS may skip the write)
-              check_cuda(cudaMemsetAsync(y, 0, static_cast<size_t>(mn * batch) * es),
+              check_cuda(cudaMemsetAsync(y, 0, static_cast<size_t>(mn * batch) * es, e.stream),
                          "cudaMemsetAsync", where);
               return;
             }

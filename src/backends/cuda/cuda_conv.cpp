@@ -6,6 +6,8 @@
 // the input (or a padded gradient, sliced afterwards). Algorithms are chosen once, at
 // compile time, from cuDNN's heuristics, preferring deterministic ones.
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "cuda_common.h"
 #include "tessera/ir/conv_geometry.h"
@@ -76,15 +78,25 @@ CopyDesc window_copy(int64_t n, int64_t h, int64_t w, int64_t ch, int64_t hp, in
   return d;
 }
 
-template <typename Perf>
-const Perf* pick(const Perf* perf, int count) {
-  const Perf* any = nullptr;
-  for (int i = 0; i < count; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxWorkspace) continue;
-    if (perf[i].determinism == CUDNN_DETERMINISTIC) return &perf[i];
-    if (any == nullptr) any = &perf[i];
+// The algorithm to run and its workspace: the first usable one in cuDNN's order,
+// deterministic ones first. The _v7 heuristics list algorithms under either math type
+// (perf.mathType), and perf.memory is for that math type, but the call runs with the
+// descriptor's: each candidate's workspace is asked for again with our descriptors, which
+// also rejects an algorithm the descriptor's math type does not support.
+template <typename Perf, typename Workspace>
+std::optional<std::pair<decltype(Perf::algo), size_t>> pick(const Perf* perf, int count,
+                                                            Workspace&& workspace) {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < count; ++i) {
+      if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+      if ((perf[i].determinism == CUDNN_DETERMINISTIC) != (pass == 0)) continue;
+      size_t bytes = 0;
+      if (workspace(perf[i].algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > kMaxWorkspace)
+        continue;
+      return std::pair{perf[i].algo, bytes};
+    }
   }
-  return any;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -183,11 +195,13 @@ Lowered lower_conv(LowerContext& c, ValueId id) {
     ok(cudnnGetConvolutionForwardAlgorithm_v7(h, d->x, d->w, d->conv, d->y, kRequest, &returned,
                                               perf),
        "cudnnGetConvolutionForwardAlgorithm_v7");
-    const cudnnConvolutionFwdAlgoPerf_t* best = pick(perf, returned);
-    TS_CHECK(best != nullptr, ErrorKind::kUnsupported,
+    const auto best = pick(perf, returned, [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
+      return cudnnGetConvolutionForwardWorkspaceSize(h, d->x, d->w, d->conv, d->y, a, bytes);
+    });
+    TS_CHECK(best.has_value(), ErrorKind::kUnsupported,
              "cuda: cuDNN has no forward convolution algorithm for {}", where);
-    const cudnnConvolutionFwdAlgo_t algo = best->algo;
-    const size_t work = best->memory;
+    const auto algo = best->first;
+    const size_t work = best->second;
     return {"cudnn convolution forward",
             [=](const LaunchEnv& e) {
               char* s = static_cast<char*>(e.scratch);
@@ -211,11 +225,13 @@ Lowered lower_conv(LowerContext& c, ValueId id) {
     ok(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d->w, d->y, d->conv, d->x, kRequest,
                                                    &returned, perf),
        "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-    const cudnnConvolutionBwdDataAlgoPerf_t* best = pick(perf, returned);
-    TS_CHECK(best != nullptr, ErrorKind::kUnsupported,
+    const auto best = pick(perf, returned, [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+      return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d->w, d->y, d->conv, d->x, a, bytes);
+    });
+    TS_CHECK(best.has_value(), ErrorKind::kUnsupported,
              "cuda: cuDNN has no backward-data convolution algorithm for {}", where);
-    const cudnnConvolutionBwdDataAlgo_t algo = best->algo;
-    const size_t work = best->memory;
+    const auto algo = best->first;
+    const size_t work = best->second;
     return {"cudnn convolution backward data",
             [=](const LaunchEnv& e) {
               char* s = static_cast<char*>(e.scratch);
@@ -237,11 +253,13 @@ Lowered lower_conv(LowerContext& c, ValueId id) {
   ok(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d->x, d->y, d->conv, d->w, kRequest,
                                                    &returned, perf),
      "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-  const cudnnConvolutionBwdFilterAlgoPerf_t* best = pick(perf, returned);
-  TS_CHECK(best != nullptr, ErrorKind::kUnsupported,
+  const auto best = pick(perf, returned, [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d->x, d->y, d->conv, d->w, a, bytes);
+  });
+  TS_CHECK(best.has_value(), ErrorKind::kUnsupported,
            "cuda: cuDNN has no backward-filter convolution algorithm for {}", where);
-  const cudnnConvolutionBwdFilterAlgo_t algo = best->algo;
-  const size_t work = best->memory;
+  const auto algo = best->first;
+  const size_t work = best->second;
   return {"cudnn convolution backward filter",
           [=](const LaunchEnv& e) {
             char* s = static_cast<char*>(e.scratch);

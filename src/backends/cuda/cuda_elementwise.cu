@@ -206,9 +206,9 @@ bool is_compare(OpKind op) {
 }
 
 // ---- cast -----------------------------------------------------------------------------
-// Values pass through double, as the dtype table converts (load_f64 / store_f64): float ->
-// int truncates toward zero and saturates (NaN -> 0), int -> narrower int saturates,
-// -> bool is x != 0.
+// As the dtype table converts (convert_element): float -> int truncates toward zero and
+// saturates (NaN -> 0), int -> narrower int saturates, -> bool is x != 0, and every result
+// is rounded once from the exact source value.
 __device__ __forceinline__ double load_as_double(DevType t, const void* p, int64_t i) {
   switch (t) {
     case DevType::kF32:
@@ -248,6 +248,16 @@ __device__ __forceinline__ int64_t load_as_int(DevType t, const void* p, int64_t
   }
 }
 
+// An integer rounded to f32 toward zero, the last mantissa bit set when inexact (round to
+// odd): rounding that once more to bf16/f16 equals rounding the integer itself, as the dtype
+// table does (round_to_odd_f32, core/half.cpp). Through double, an i64 past 2^53 would be
+// rounded twice and could land on the wrong side of a halfway point.
+__device__ __forceinline__ float int_to_f32_odd(int64_t v) {
+  float f = __ll2float_rz(v);
+  if (static_cast<int64_t>(f) != v) f = __int_as_float(__float_as_int(f) | 1);
+  return f;
+}
+
 __device__ __forceinline__ int64_t saturate_double(double v, double lo, double hi) {
   if (v != v) return 0;
   if (v <= lo) return static_cast<int64_t>(lo);
@@ -259,17 +269,18 @@ __global__ void cast_kernel(DevType from, DevType to, const void* x, void* y, in
   for (int64_t i = global_thread(); i < n; i += grid_threads()) {
     const bool int_src = is_int_type(from);
     switch (to) {
-      case DevType::kF32:
-        static_cast<float*>(y)[i] = static_cast<float>(load_as_double(from, x, i));
+      case DevType::kF32:  // int64 -> f32 rounds once (cvt.rn); via double it would not
+        static_cast<float*>(y)[i] = int_src ? static_cast<float>(load_as_int(from, x, i))
+                                            : static_cast<float>(load_as_double(from, x, i));
         break;
       case DevType::kBF16:
         static_cast<__nv_bfloat16*>(y)[i] =
-            int_src ? __double2bfloat16(load_as_double(from, x, i))
+            int_src ? __float2bfloat16_rn(int_to_f32_odd(load_as_int(from, x, i)))
                     : __float2bfloat16_rn(static_cast<float>(load_as_double(from, x, i)));
         break;
       case DevType::kF16:
         static_cast<__half*>(y)[i] =
-            int_src ? __double2half(load_as_double(from, x, i))
+            int_src ? __float2half_rn(int_to_f32_odd(load_as_int(from, x, i)))
                     : __float2half_rn(static_cast<float>(load_as_double(from, x, i)));
         break;
       case DevType::kBool:

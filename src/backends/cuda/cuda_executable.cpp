@@ -51,22 +51,23 @@ class CudaExecutable final : public Executable {
                                      : fmt::format("graph of {} nodes (output '{}')", graph_.size(),
                                                    graph_.node(graph_.outputs()[0]).name);
     ok(cudaSetDevice(options_.device), "cudaSetDevice");
-    ok(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-    check_cublas(cublasCreate(&cublas_), "cublasCreate", what_);
-    check_cublas(cublasSetStream(cublas_, stream_), "cublasSetStream", what_);
-    check_cudnn(cudnnCreate(&cudnn_), "cudnnCreate", what_);
-    check_cudnn(cudnnSetStream(cudnn_, stream_), "cudnnSetStream", what_);
-    allocate();
-    lower(compute_major);
+    // A throwing constructor runs no destructor: release the stream and library handles
+    // here, or every failed compile (out of memory, no cuDNN algorithm) would leak them.
+    try {
+      ok(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+      check_cublas(cublasCreate(&cublas_), "cublasCreate", what_);
+      check_cublas(cublasSetStream(cublas_, stream_), "cublasSetStream", what_);
+      check_cudnn(cudnnCreate(&cudnn_), "cudnnCreate", what_);
+      check_cudnn(cudnnSetStream(cudnn_, stream_), "cudnnSetStream", what_);
+      allocate();
+      lower(compute_major);
+    } catch (...) {
+      release();
+      throw;
+    }
   }
 
-  ~CudaExecutable() override {
-    if (stream_ != nullptr) cudaStreamSynchronize(stream_);
-    for (cudaEvent_t e : events_) cudaEventDestroy(e);
-    if (cudnn_ != nullptr) cudnnDestroy(cudnn_);
-    if (cublas_ != nullptr) cublasDestroy(cublas_);
-    if (stream_ != nullptr) cudaStreamDestroy(stream_);
-  }
+  ~CudaExecutable() override { release(); }
 
   const std::vector<Tensor>& run(std::span<const Tensor> inputs) override {
     run_steps(inputs, false);
@@ -78,9 +79,10 @@ class CudaExecutable final : public Executable {
   const std::vector<Tensor>& outputs() const override { return outputs_; }
 
   std::vector<NodeTime> profile(std::span<const Tensor> inputs) override {
-    if (events_.empty()) {
-      events_.resize(steps_.size() + 1);
-      for (cudaEvent_t& e : events_) ok(cudaEventCreate(&e), "cudaEventCreate");
+    while (events_.size() < steps_.size() + 1) {  // a failed creation leaves no null event
+      cudaEvent_t e = nullptr;
+      ok(cudaEventCreate(&e), "cudaEventCreate");
+      events_.push_back(e);
     }
     run_steps(inputs, true);
     std::vector<NodeTime> times;
@@ -103,6 +105,20 @@ class CudaExecutable final : public Executable {
   };
 
   void ok(cudaError_t e, std::string_view call) { check_cuda(e, call, what_); }
+
+  // Waits for the stream (the device blocks are freed after this, by their destructors) and
+  // destroys the events, handles and stream.
+  void release() noexcept {
+    if (stream_ != nullptr) cudaStreamSynchronize(stream_);
+    for (cudaEvent_t e : events_) cudaEventDestroy(e);
+    events_.clear();
+    if (cudnn_ != nullptr) cudnnDestroy(cudnn_);
+    if (cublas_ != nullptr) cublasDestroy(cublas_);
+    if (stream_ != nullptr) cudaStreamDestroy(stream_);
+    cudnn_ = nullptr;
+    cublas_ = nullptr;
+    stream_ = nullptr;
+  }
 
   void allocate() {
     plan_ = plan_memory(graph_, {.alignment = 256});

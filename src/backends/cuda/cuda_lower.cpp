@@ -401,7 +401,8 @@ Lowered lower_node(LowerContext& c, ValueId id) {
       }
       if (n.op == OpKind::kPermute) {
         const auto& perm = n.attrs.get_ints("perm");
-        for (int i = 0; i < os.rank(); ++i) d.in_strides[i] = cs[static_cast<int>(perm[i])];
+        for (int i = 0; i < os.rank(); ++i)  // perm entries may be negative (from the end)
+          d.in_strides[i] = cs[xs.normalize_axis(static_cast<int>(perm[i]))];
       } else if (n.op == OpKind::kBroadcast) {
         broadcast_strides(xs, os, d.in_strides);
       } else {
