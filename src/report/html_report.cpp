@@ -44,7 +44,8 @@ td.best { font-weight: 700; background: #eef7ee; }
 td.missing { color: #9aa1ab; }
 td.error { color: #b42318; background: #fdf0ef; }
 tr.pareto td { background: #fff5f4; } td.pareto-mark { color: #c0392b; font-weight: 600; }
-ul.notes { margin: 0; padding-left: 16px; color: var(--muted); font-size: 12px; min-width: 150px; }
+ul.notes { margin: 4px 0 0; padding-left: 16px; color: var(--muted); font-size: 12px; min-width: 320px; }
+details.notes summary { cursor: pointer; color: var(--muted); font-size: 12px; white-space: nowrap; }
 td.target { white-space: nowrap; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; background: #e9ecef; }

@@ -214,8 +214,15 @@ std::string comparison_table(const json& report) {
     out += cell(area.empty() ? std::string(kMissing) : html_escape(area));
     num("utilization", [](double v) { return format_percent(v, 0); }, std::nullopt);
     out += cell(html_escape(string_at(t, "bound", std::string(kMissing))));
-    const std::string notes = list_items(array_at(t, "notes"));
-    out += cell(notes.empty() ? std::string() : "<ul class=\"notes\">" + notes + "</ul>");
+    // Simulators explain their assumptions at length: the notes fold away, so a row stays
+    // one line high and the figures can be compared down the columns.
+    const json* note_list = array_at(t, "notes");
+    const std::string notes = list_items(note_list);
+    out += cell(notes.empty() ? std::string()
+                              : fmt::format("<details class=\"notes\"><summary>{} note{}</summary>"
+                                            "<ul class=\"notes\">{}</ul></details>",
+                                            note_list->size(), note_list->size() == 1 ? "" : "s",
+                                            notes));
     out += "</tr>";
   }
   return out + "</tbody></table></div>";
