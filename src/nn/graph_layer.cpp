@@ -166,7 +166,9 @@ class FragmentReader {
     for (const auto& [name, v] : a.items()) {
       if (!v.is_object() || v.size() != 1)
         fail(fmt::format("attribute '{}' must be an object with one typed value", name));
-      const auto& [kind, x] = *v.items().begin();
+      const auto first = v.begin();  // not *v.items().begin(): that proxy dies at the ';'
+      const std::string& kind = first.key();
+      const json& x = first.value();
       if (kind == "int") out.set(name, integer(x, "an int attribute"));
       else if (kind == "float") out.set(name, number(x, "a float attribute"));
       else if (kind == "ints") out.set(name, ints(x, "an ints attribute"));
