@@ -32,7 +32,7 @@ test: build
 sanitize: deps
 	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTESSERA_SANITIZE=ON \
 	  -DTESSERA_BUILD_BENCH=OFF -DTESSERA_CUDA=OFF $(CMAKE_FLAGS)
-	cmake --build $(SAN_BUILD) -j $(JOBS)
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target unit_tests
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
 bench: build

@@ -34,4 +34,8 @@ function(tessera_test name label)
   target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
   target_link_libraries(${name} PRIVATE tessera tessera_test_support GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name} NO_PRETTY_VALUES PROPERTIES LABELS ${label} DISCOVERY_TIMEOUT 60)
+  # The sanitizer job builds only these (target unit_tests) and runs `ctest -L unit`.
+  if(label STREQUAL "unit")
+    set_property(GLOBAL APPEND PROPERTY TESSERA_UNIT_TESTS ${name})
+  endif()
 endfunction()
