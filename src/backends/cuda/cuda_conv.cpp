@@ -186,6 +186,13 @@ Lowered lower_conv(LowerContext& c, ValueId id) {
   const void* in1 = c.ptr[n.inputs[1]];
   void* y = c.ptr[id];
   const size_t padded_elems = padded_bytes / es;
+  // x with its asymmetric padding made explicit in scratch (cuDNN pads symmetrically), or x.
+  const auto input_of = [=](char* s, cudaStream_t stream) -> const void* {
+    if (!asym) return in0;
+    launch_fill(ies, s + off_padded, static_cast<int64_t>(padded_elems), 0, stream);
+    launch_copy(ies, pad_in, in0, s + off_padded, stream);
+    return s + off_padded;
+  };
   const float one = 1.f, zero = 0.f;
   constexpr int kRequest = 8;
   int returned = 0;
@@ -206,12 +213,7 @@ Lowered lower_conv(LowerContext& c, ValueId id) {
             [=](const LaunchEnv& e) {
               char* s = static_cast<char*>(e.scratch);
               launch_copy(ies, filter_to_krsc, in1, s, e.stream);
-              const void* x = in0;
-              if (asym) {
-                launch_fill(ies, s + off_padded, static_cast<int64_t>(padded_elems), 0, e.stream);
-                launch_copy(ies, pad_in, in0, s + off_padded, e.stream);
-                x = s + off_padded;
-              }
+              const void* x = input_of(s, e.stream);
               check_launch("conv2d layout copies", where);
               check_cudnn(cudnnConvolutionForward(h, &one, d->x, x, d->w, s, d->conv, algo,
                                                   s + off_work, work, &zero, d->y, y),
@@ -263,13 +265,8 @@ Lowered lower_conv(LowerContext& c, ValueId id) {
   return {"cudnn convolution backward filter",
           [=](const LaunchEnv& e) {
             char* s = static_cast<char*>(e.scratch);
-            const void* x = in0;
-            if (asym) {
-              launch_fill(ies, s + off_padded, static_cast<int64_t>(padded_elems), 0, e.stream);
-              launch_copy(ies, pad_in, in0, s + off_padded, e.stream);
-              x = s + off_padded;
-              check_launch("conv2d layout copies", where);
-            }
+            const void* x = input_of(s, e.stream);
+            if (asym) check_launch("conv2d layout copies", where);
             check_cudnn(cudnnConvolutionBackwardFilter(h, &one, d->x, x, d->y, in1, d->conv, algo,
                                                        s + off_work, work, &zero, d->w, s),
                         "cudnnConvolutionBackwardFilter", where);

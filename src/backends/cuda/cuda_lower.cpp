@@ -19,38 +19,9 @@ bool is_movable(DType t) {
   size_t s = t.size();
   return s == 1 || s == 2 || s == 4 || s == 8;
 }
-bool is_unary_float(OpKind op) {
-  switch (op) {
-    case OpKind::kNeg:
-    case OpKind::kAbs:
-    case OpKind::kExp:
-    case OpKind::kLog:
-    case OpKind::kSqrt:
-    case OpKind::kRsqrt:
-    case OpKind::kTanh:
-    case OpKind::kSigmoid:
-    case OpKind::kRelu:
-    case OpKind::kGelu:
-    case OpKind::kErf:
-      return true;
-    default:
-      return false;
-  }
-}
-bool is_binary_float(OpKind op) {
-  switch (op) {
-    case OpKind::kAdd:
-    case OpKind::kSub:
-    case OpKind::kMul:
-    case OpKind::kDiv:
-    case OpKind::kPow:
-    case OpKind::kMaximum:
-    case OpKind::kMinimum:
-      return true;
-    default:
-      return false;
-  }
-}
+// The elementwise classes of the op table; the device's unary and binary kernels cover each.
+bool is_unary_float(OpKind op) { return op_info(op).op_class == OpClass::kUnary; }
+bool is_binary_float(OpKind op) { return op_info(op).op_class == OpClass::kBinary; }
 
 // Every shape of the node fits the kernels' fixed rank.
 bool ranks_fit(const Graph& g, const Node& n) {
